@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { decodeBytes, decodeEvent, encodeEvent, type RejectReason } from './codec.ts';
+import type { EventInput } from './events.ts';
+
+const ts = 1_764_000_000_000;
+const valid: EventInput[] = [
+  { kind: 'hello', ts, instance: 'dl-1', pid: 42, version: '0.1.0', started_at: ts - 5 },
+  { kind: 'request', ts, endpoint: '/download', method: 'GET', status: 200, duration_s: 0.012 },
+  {
+    kind: 'request',
+    ts,
+    endpoint: '/jobs/{job_id}/status',
+    method: 'GET',
+    status: 404,
+    duration_s: 0,
+    bytes: 12,
+    format: 'json',
+    request_id: 'abc',
+  },
+  { kind: 'request', ts, endpoint: 'other', method: 'other', status: 599, duration_s: 86_400 },
+  { kind: 'upstream', ts, outcome: 'ok', status: 200, duration_s: 0.3, retries: 2, bytes: 1000 },
+  { kind: 'upstream', ts, outcome: 'circuit_open', duration_s: 0, retries: 0 },
+  { kind: 'cache', ts, result: 'hit', format: 'markdown' },
+  { kind: 'cache', ts, result: 'error' },
+  { kind: 'pdf', ts, outcome: 'unavailable', duration_s: 0.001 },
+  { kind: 'webhook', ts, outcome: 'failed', attempts: 5, duration_s: 12.5 },
+  { kind: 'job', ts, status: 'created', urls: 3 },
+  { kind: 'job', ts, status: 'completed', urls: 3, duration_s: 4.2 },
+  { kind: 'dropped', ts, count: 17 },
+];
+
+describe('encode/decode', () => {
+  it.each(valid.map((e) => [e.kind, e]))('round-trips a valid %s event', (_kind, event) => {
+    const line = encodeEvent(event);
+    expect(line.endsWith('\n')).toBe(true);
+    expect(line.indexOf('\n')).toBe(line.length - 1);
+    const result = decodeEvent(line.slice(0, -1));
+    expect(result).toEqual({ ok: true, event: { v: 1, ...event } });
+  });
+
+  const req = { v: 1, kind: 'request', ts, endpoint: '/x', method: 'GET', status: 200, duration_s: 0.1 };
+  const cases: [string, string, RejectReason][] = [
+    ['empty line', '', 'not_json'],
+    ['not JSON', 'hello world', 'not_json'],
+    ['truncated JSON', '{"v":1,"kind":"request"', 'not_json'],
+    ['JSON array', '[1,2,3]', 'bad_field'],
+    ['JSON string', '"request"', 'bad_field'],
+    ['JSON null', 'null', 'bad_field'],
+    ['missing version', JSON.stringify({ ...req, v: undefined }), 'bad_version'],
+    ['wrong version', JSON.stringify({ ...req, v: 2 }), 'bad_version'],
+    ['version as string', JSON.stringify({ ...req, v: '1' }), 'bad_version'],
+    ['unknown kind', JSON.stringify({ ...req, kind: 'span' }), 'unknown_kind'],
+    ['kind missing', JSON.stringify({ ...req, kind: undefined }), 'unknown_kind'],
+    ['kind is a prototype key', JSON.stringify({ ...req, kind: 'constructor' }), 'unknown_kind'],
+    ['missing field', JSON.stringify({ ...req, status: undefined }), 'bad_field'],
+    ['status as string', JSON.stringify({ ...req, status: '200' }), 'bad_field'],
+    ['status out of range', JSON.stringify({ ...req, status: 600 }), 'bad_field'],
+    ['status fractional', JSON.stringify({ ...req, status: 200.5 }), 'bad_field'],
+    ['negative duration', JSON.stringify({ ...req, duration_s: -0.1 }), 'bad_field'],
+    ['raw URL as endpoint', JSON.stringify({ ...req, endpoint: 'https://example.com/a?b=c' }), 'bad_field'],
+    ['endpoint with query', JSON.stringify({ ...req, endpoint: '/x?id=1' }), 'bad_field'],
+    ['endpoint with quote', JSON.stringify({ ...req, endpoint: '/x"y' }), 'bad_field'],
+    ['endpoint too long', JSON.stringify({ ...req, endpoint: `/${'a'.repeat(200)}` }), 'bad_field'],
+    ['unknown method', JSON.stringify({ ...req, method: 'BREW' }), 'bad_field'],
+    ['ts fractional', JSON.stringify({ ...req, ts: 1.5 }), 'bad_field'],
+    ['ts missing', JSON.stringify({ ...req, ts: undefined }), 'bad_field'],
+    ['bad upstream outcome', JSON.stringify({ v: 1, kind: 'upstream', ts, outcome: 'meh', duration_s: 1, retries: 0 }), 'bad_field'],
+    ['dropped zero', JSON.stringify({ v: 1, kind: 'dropped', ts, count: 0 }), 'bad_field'],
+    ['cache result unknown', JSON.stringify({ v: 1, kind: 'cache', ts, result: 'maybe' }), 'bad_field'],
+    ['job negative urls', JSON.stringify({ v: 1, kind: 'job', ts, status: 'created', urls: -1 }), 'bad_field'],
+  ];
+  it.each(cases)('rejects %s', (_name, line, reason) => {
+    expect(decodeEvent(line)).toEqual({ ok: false, reason });
+  });
+
+  it('rejects over-long lines and invalid UTF-8 from bytes', () => {
+    expect(decodeBytes(Buffer.alloc(8 * 1024 + 1, 0x20))).toEqual({ ok: false, reason: 'too_long' });
+    const bad = Buffer.concat([Buffer.from('{"v":1,"kind":"request","endpoint":"/'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    expect(decodeBytes(bad)).toEqual({ ok: false, reason: 'not_json' });
+    const good = Buffer.from(encodeEvent(valid[1] as EventInput).trimEnd());
+    expect(decodeBytes(good).ok).toBe(true);
+  });
+
+  it('keeps extra fields out of the decoded event (forward compatible)', () => {
+    const result = decodeEvent(JSON.stringify({ ...req, trace: 'x' }));
+    expect(result).toEqual({ ok: true, event: req });
+  });
+});

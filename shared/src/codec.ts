@@ -1,0 +1,41 @@
+import { isUtf8 } from 'node:buffer';
+import { EVENT_KINDS, type EventInput, type EventKind, eventSchemas, MAX_LINE_BYTES, type TelemetryEvent, WIRE_VERSION } from './events.ts';
+
+export const REJECT_REASONS = ['not_json', 'too_long', 'unknown_kind', 'bad_field', 'bad_version'] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+export type DecodeResult = { ok: true; event: TelemetryEvent } | { ok: false; reason: RejectReason };
+
+const kinds = new Set<string>(EVENT_KINDS);
+
+/** Encodes one event as a single NDJSON line, newline included. */
+export function encodeEvent(event: EventInput): string {
+  return `${JSON.stringify({ v: WIRE_VERSION, ...event })}\n`;
+}
+
+/**
+ * Validates one line (newline excluded). Never throws; every rejection names its reason.
+ * The receivers call `decodeBytes`; this is the shared core.
+ */
+export function decodeEvent(line: string): DecodeResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { ok: false, reason: 'not_json' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'bad_field' };
+  const record = value as Record<string, unknown>;
+  if (record.v !== WIRE_VERSION) return { ok: false, reason: 'bad_version' };
+  const kind = record.kind;
+  if (typeof kind !== 'string' || !kinds.has(kind)) return { ok: false, reason: 'unknown_kind' };
+  const parsed = eventSchemas[kind as EventKind].safeParse(record);
+  return parsed.success ? { ok: true, event: parsed.data as TelemetryEvent } : { ok: false, reason: 'bad_field' };
+}
+
+/** Validates one raw line from a transport: length, UTF-8, then `decodeEvent`. */
+export function decodeBytes(bytes: Uint8Array): DecodeResult {
+  if (bytes.length > MAX_LINE_BYTES) return { ok: false, reason: 'too_long' };
+  if (!isUtf8(bytes)) return { ok: false, reason: 'not_json' };
+  return decodeEvent(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'));
+}

@@ -1,0 +1,4 @@
+export * from './codec.ts';
+export * from './config.ts';
+export * from './events.ts';
+export * from './transport.ts';

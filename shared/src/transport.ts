@@ -1,0 +1,40 @@
+/**
+ * The two sides of an event transport (unix socket, Redis stream). Both move NDJSON lines with
+ * acknowledged, at-least-once delivery; they differ only in how bytes travel.
+ */
+
+/** Downloader side: owns the connection, not the buffer. */
+export interface EventSink {
+  /** Starts connecting; reconnects on its own until `close()`. */
+  start(): void;
+  /** True when `send` may be called. */
+  readonly ready: boolean;
+  /**
+   * Sends lines (each newline-terminated). Returns false when the transport wants the caller to wait
+   * for `onDrain` before sending more.
+   */
+  send(lines: string, count: number): boolean;
+  close(): Promise<void>;
+}
+
+export interface SinkEvents {
+  /** A (re)connection is established: unacknowledged lines must be resent. */
+  onConnect(): void;
+  /** The connection is gone; lines sent on it and not acknowledged are still owed. */
+  onDisconnect(): void;
+  /** The far side has consumed `count` more lines, in send order, since the last call. */
+  onAck(count: number): void;
+  /** Buffered writes have drained. */
+  onDrain(): void;
+}
+
+/** Exporter side: delivers raw lines to the pipeline and acknowledges them once aggregated. */
+export interface EventSource {
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The pipeline stage a source feeds: one raw line in, synchronously aggregated or rejected. */
+export type LineHandler = (line: Uint8Array, transport: TransportName) => void;
+
+export type TransportName = 'socket' | 'redis';
