@@ -1,0 +1,30 @@
+import { Hono } from 'hono';
+import type { ProcessFigures } from './processStats.ts';
+import type { EmitterLedger } from './telemetry/emitter.ts';
+
+export interface AdminDeps {
+  startedAt: number;
+  version: string;
+  transport: string;
+  ledger: () => EmitterLedger;
+  process: () => ProcessFigures;
+  now?: () => number;
+}
+
+/** The admin listener: stats for the exporter's poller. Served on 127.0.0.1 only, never timed. */
+export function createAdminApp(deps: AdminDeps): Hono {
+  const now = deps.now ?? Date.now;
+  const app = new Hono();
+  app.get('/internal/stats', (c) =>
+    c.json({
+      version: deps.version,
+      pid: process.pid,
+      started_at: deps.startedAt,
+      uptime_seconds: (now() - deps.startedAt) / 1000,
+      telemetry: { transport: deps.transport, ...deps.ledger() },
+      process: deps.process(),
+    }),
+  );
+  app.notFound((c) => c.json({ success: false, error: 'not found', error_type: 'not_found' }, 404));
+  return app;
+}

@@ -1,0 +1,43 @@
+import { Hono, type Context } from 'hono';
+import { errorResponse } from './errors.ts';
+import { tagRoute, toTemplate } from './telemetry/requestTiming.ts';
+
+export interface AppDeps {
+  version: string;
+  startedAt: number;
+  now?: () => number;
+}
+
+type Method = 'GET' | 'POST' | 'DELETE';
+type Handler = (c: Context) => Response | Promise<Response>;
+
+/**
+ * Registers a route whose handler first leaves its template on the request for the timing wrapper.
+ * No middleware: Hono keeps its synchronous single-handler fast path.
+ */
+export function addRoute(app: Hono, method: Method, path: string, handler: Handler): void {
+  const template = toTemplate(path);
+  app.on(method, path, (c) => {
+    tagRoute(c.req.raw, template);
+    return handler(c);
+  });
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const now = deps.now ?? Date.now;
+  const app = new Hono();
+  addRoute(app, 'GET', '/health', (c) =>
+    c.json({ status: 'ok', version: deps.version, uptime_seconds: (now() - deps.startedAt) / 1000 }),
+  );
+  // Jobs are the batch issue's work; until then no job exists, and the API says so in its own shape.
+  const noJob = (c: Context) => errorResponse(c, 404, 'not_found', `job ${c.req.param('job_id')} not found`);
+  addRoute(app, 'GET', '/jobs/:job_id/status', noJob);
+  addRoute(app, 'GET', '/jobs/:job_id/results', noJob);
+  addRoute(app, 'DELETE', '/jobs/:job_id', noJob);
+  app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+  app.onError((err, c) => {
+    console.error('downloader: unhandled error', err);
+    return errorResponse(c, 500, 'internal', 'internal server error');
+  });
+  return app;
+}

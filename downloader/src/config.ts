@@ -1,0 +1,21 @@
+import { hostname } from 'node:os';
+import { env, loadConfig } from '@dl/shared';
+
+export const downloaderEnv = {
+  PORT: env.port(8000),
+  HOST: env.string('0.0.0.0'),
+  ADMIN_PORT: env.port(8001),
+  ADMIN_HOST: env.string('127.0.0.1'),
+  EVENTS_TRANSPORT: env.oneOf(['socket', 'redis', 'off'] as const, 'socket'),
+  EVENTS_SOCKET: env.string('/tmp/downloader-events.sock'),
+  EVENTS_BUFFER_EVENTS: env.int(10_000, 1, 10_000_000),
+  EVENTS_BUFFER_BYTES: env.int(1024 * 1024, 1024, 1024 * 1024 * 1024),
+  EVENTS_DROP_REPORT_S: env.seconds(10, 0.05, 3600),
+  INSTANCE: env.string(hostname()),
+};
+
+export type DownloaderConfig = ReturnType<typeof loadDownloaderConfig>;
+
+export function loadDownloaderConfig(source: Record<string, string | undefined>) {
+  return loadConfig(downloaderEnv, source);
+}

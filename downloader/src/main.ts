@@ -1,0 +1,76 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { ConfigError } from '@dl/shared';
+import { createAdminApp } from './admin.ts';
+import { createApp } from './app.ts';
+import { loadDownloaderConfig } from './config.ts';
+import { createProcessSampler } from './processStats.ts';
+import { withRequestTiming } from './telemetry/requestTiming.ts';
+import { createTelemetry } from './telemetry/telemetry.ts';
+import { VERSION } from './version.ts';
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+let config: ReturnType<typeof loadDownloaderConfig>;
+try {
+  config = loadDownloaderConfig(process.env);
+} catch (err) {
+  fail(err instanceof ConfigError ? err.message : String(err));
+}
+if (config.EVENTS_TRANSPORT === 'redis') fail('Invalid configuration: EVENTS_TRANSPORT="redis": not available yet; use socket or off');
+
+const startedAt = Date.now();
+const telemetry = createTelemetry({
+  transport: config.EVENTS_TRANSPORT,
+  socketPath: config.EVENTS_SOCKET,
+  instance: config.INSTANCE,
+  version: VERSION,
+  startedAt,
+  maxEvents: config.EVENTS_BUFFER_EVENTS,
+  maxBytes: config.EVENTS_BUFFER_BYTES,
+  dropReportMs: config.EVENTS_DROP_REPORT_S * 1000,
+});
+const sampler = createProcessSampler();
+const app = createApp({ version: VERSION, startedAt });
+const admin = createAdminApp({
+  startedAt,
+  version: VERSION,
+  transport: config.EVENTS_TRANSPORT,
+  ledger: telemetry.ledger,
+  process: sampler.sample,
+});
+
+telemetry.start();
+const fetch = telemetry.enabled ? withRequestTiming(app.fetch, telemetry.recordRequest) : app.fetch;
+const server = serve({ fetch, port: config.PORT, hostname: config.HOST }, (info: AddressInfo) => {
+  console.log(`downloader: listening on http://${config.HOST}:${info.port} (telemetry: ${config.EVENTS_TRANSPORT})`);
+});
+const adminServer = serve({ fetch: admin.fetch, port: config.ADMIN_PORT, hostname: config.ADMIN_HOST }, (info) => {
+  console.log(`downloader: stats on http://${config.ADMIN_HOST}:${info.port}/internal/stats`);
+});
+for (const s of [server, adminServer]) {
+  s.on('error', (err: NodeJS.ErrnoException) => fail(`downloader: cannot listen: ${err.code ?? ''} ${err.message}`));
+}
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`downloader: ${signal}, finishing in-flight requests`);
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  if ('closeIdleConnections' in server) server.closeIdleConnections();
+  await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]);
+  await telemetry.stop(2_000);
+  const ledger = telemetry.ledger();
+  console.log(
+    `downloader: stopped; events emitted=${ledger.emitted} acknowledged=${ledger.acknowledged} dropped=${ledger.dropped} unsent=${ledger.buffered}`,
+  );
+  adminServer.close();
+  sampler.stop();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

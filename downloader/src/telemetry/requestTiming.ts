@@ -1,0 +1,66 @@
+import { ENDPOINT_PATTERN, HTTP_METHODS } from '@dl/shared';
+
+/** Where a matched route leaves its template on the request object, for the timing wrapper to read. */
+export const ROUTE_TEMPLATE = Symbol('routeTemplate');
+type Tagged = Request & { [ROUTE_TEMPLATE]?: string };
+
+/** Converts a Hono path (`/jobs/:job_id/status`, `/:url{.+}`) to a route template (`/jobs/{job_id}/status`). */
+export function toTemplate(honoPath: string): string {
+  const template = honoPath.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}');
+  if (!ENDPOINT_PATTERN.test(template)) throw new Error(`route ${honoPath} gives an invalid endpoint label ${template}`);
+  return template;
+}
+
+/** Called by each route's handler before its own work, so errors thrown later keep the template. */
+export function tagRoute(request: Request, template: string): void {
+  (request as Tagged)[ROUTE_TEMPLATE] = template;
+}
+
+const knownMethods = new Set<string>(HTTP_METHODS);
+
+/** Receives one finished request; the wrapper hands over primitives only, no objects. */
+export type RequestRecorder = (endpoint: string, method: string, status: number, durationS: number) => void;
+
+type Fetch<E> = (request: Request, env: E) => Response | Promise<Response>;
+
+/**
+ * Wraps an app's `fetch` to time every request without a middleware, so Hono and the Node adapter
+ * keep their synchronous fast path. A thrown or rejected handler counts as a 500 and is rethrown.
+ * Timing ends when the Response object exists (headers decided), not when the body is flushed.
+ */
+export function withRequestTiming<E>(fetch: Fetch<E>, record: RequestRecorder): Fetch<E> {
+  const done = (request: Request, status: number, start: number) => {
+    const method = knownMethods.has(request.method) ? request.method : 'other';
+    record((request as Tagged)[ROUTE_TEMPLATE] ?? 'other', method, status, (performance.now() - start) / 1000);
+  };
+  return (request, env) => {
+    const start = performance.now();
+    let result: Response | Promise<Response>;
+    try {
+      result = fetch(request, env);
+    } catch (err) {
+      done(request, 500, start);
+      throw err;
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (response) => {
+          done(request, response.status, start);
+          return response;
+        },
+        (err: unknown) => {
+          done(request, 500, start);
+          throw err;
+        },
+      );
+    }
+    done(request, result.status, start);
+    return result;
+  };
+}
+
+/** Encodes a request event in the canonical field order the exporter's fast path reads. */
+export function encodeRequestLine(endpoint: string, method: string, status: number, durationS: number, ts: number): string {
+  // endpoint and method come from closed sets checked at route registration: no escaping needed.
+  return `{"v":1,"kind":"request","ts":${ts},"endpoint":"${endpoint}","method":"${method}","status":${status},"duration_s":${Math.round(durationS * 1e7) / 1e7}}\n`;
+}

@@ -1,0 +1,77 @@
+import type { EventInput } from '@dl/shared';
+import { TelemetryEmitter, type EmitterLedger } from './emitter.ts';
+import { encodeRequestLine, type RequestRecorder } from './requestTiming.ts';
+import { SocketSink } from './socketSink.ts';
+
+/** What the downloader sees of telemetry: record and forget. `off` is a no-op with the same shape. */
+export interface Telemetry {
+  readonly enabled: boolean;
+  recordRequest: RequestRecorder;
+  emit(event: EventInput): void;
+  ledger(): EmitterLedger;
+  start(): void;
+  /** Waits up to `timeoutMs` for every queued event to be acknowledged, then closes the transport. */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+export interface TelemetryOptions {
+  transport: 'socket' | 'redis' | 'off';
+  socketPath: string;
+  instance: string;
+  version: string;
+  startedAt: number;
+  maxEvents?: number;
+  maxBytes?: number;
+  dropReportMs?: number;
+  log?: (message: string) => void;
+}
+
+const emptyLedger: EmitterLedger = {
+  emitted: 0,
+  acknowledged: 0,
+  dropped: 0,
+  buffered: 0,
+  buffered_bytes: 0,
+  connected: false,
+  connects: 0,
+};
+
+export function createTelemetry(options: TelemetryOptions): Telemetry {
+  if (options.transport === 'off') {
+    return {
+      enabled: false,
+      recordRequest: () => {},
+      emit: () => {},
+      ledger: () => ({ ...emptyLedger }),
+      start: () => {},
+      stop: async () => {},
+    };
+  }
+  if (options.transport === 'redis') throw new Error('EVENTS_TRANSPORT=redis is not available yet');
+  const emitter = new TelemetryEmitter({
+    sink: (events) => new SocketSink({ path: options.socketPath, log: options.log }, events),
+    hello: () => ({
+      kind: 'hello',
+      ts: Date.now(),
+      instance: options.instance,
+      pid: process.pid,
+      version: options.version,
+      started_at: options.startedAt,
+    }),
+    maxEvents: options.maxEvents,
+    maxBytes: options.maxBytes,
+    dropReportMs: options.dropReportMs,
+  });
+  return {
+    enabled: true,
+    recordRequest: (endpoint, method, status, durationS) =>
+      emitter.emitLine(encodeRequestLine(endpoint, method, status, durationS, Date.now())),
+    emit: (event) => emitter.emit(event),
+    ledger: () => emitter.stats(),
+    start: () => emitter.start(),
+    stop: async (timeoutMs) => {
+      await emitter.drain(timeoutMs);
+      await emitter.close();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import {
+  CACHE_RESULTS,
+  type HelloEvent,
+  JOB_STATUSES,
+  PDF_OUTCOMES,
+  type TelemetryEvent,
+  UPSTREAM_OUTCOMES,
+  WEBHOOK_OUTCOMES,
+} from '@dl/shared';
+import { CounterFamily, type CounterSeries, type Family, HistogramFamily } from '../metrics/families.ts';
+
+const DURATION_BOUNDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60];
+
+/** Counters keyed by one closed label, every value present at 0 from start-up. */
+function closedCounter(name: string, help: string, label: string, values: readonly string[]) {
+  const family = new CounterFamily(name, help, [label]);
+  const series = new Map<string, CounterSeries>(values.map((v) => [v, family.get([v])]));
+  return { family, inc: (value: string, by = 1) => ((series.get(value) as CounterSeries).value += by) };
+}
+
+/** Everything but `request` events: upstream fetches, cache, PDF, webhooks, jobs, drops, hellos. */
+export class DomainAggregator {
+  private readonly upstream = closedCounter(
+    'downloader_upstream_requests_total',
+    'Fetches of remote URLs by outcome.',
+    'outcome',
+    UPSTREAM_OUTCOMES,
+  );
+  private readonly upstreamDuration = new HistogramFamily(
+    'downloader_upstream_duration_seconds',
+    'Duration of remote fetches, retries included.',
+    [],
+    DURATION_BOUNDS,
+  );
+  private readonly upstreamDurationSeries = this.upstreamDuration.get();
+  private readonly retries = new CounterFamily('downloader_upstream_retries_total', 'Retries of remote fetches.');
+  private readonly retriesSeries = this.retries.get();
+  private readonly cache = closedCounter('downloader_cache_lookups_total', 'Content-cache lookups by result.', 'result', CACHE_RESULTS);
+  private readonly pdf = closedCounter('downloader_pdf_renders_total', 'PDF renders by outcome.', 'outcome', PDF_OUTCOMES);
+  private readonly pdfDuration = new HistogramFamily('downloader_pdf_render_duration_seconds', 'PDF render duration.', [], DURATION_BOUNDS);
+  private readonly pdfDurationSeries = this.pdfDuration.get();
+  private readonly webhook = closedCounter(
+    'downloader_webhook_deliveries_total',
+    'Webhook deliveries by final outcome.',
+    'outcome',
+    WEBHOOK_OUTCOMES,
+  );
+  private readonly webhookDuration = new HistogramFamily(
+    'downloader_webhook_delivery_duration_seconds',
+    'Webhook delivery duration, retries included.',
+    [],
+    DURATION_BOUNDS,
+  );
+  private readonly webhookDurationSeries = this.webhookDuration.get();
+  private readonly jobs = closedCounter('downloader_batch_jobs_total', 'Batch job state changes.', 'status', JOB_STATUSES);
+  private readonly dropped = new CounterFamily(
+    'downloader_telemetry_events_dropped_total',
+    "Events the downloader's emitter dropped because its buffer was full.",
+  );
+  private readonly droppedSeries = this.dropped.get();
+  /** The latest hello: who is sending, since when. */
+  lastHello: HelloEvent | undefined;
+  lastEventAt = 0;
+
+  get families(): Family[] {
+    return [
+      this.upstream.family,
+      this.upstreamDuration,
+      this.retries,
+      this.cache.family,
+      this.pdf.family,
+      this.pdfDuration,
+      this.webhook.family,
+      this.webhookDuration,
+      this.jobs.family,
+      this.dropped,
+    ];
+  }
+
+  get droppedTotal(): number {
+    return this.droppedSeries.value;
+  }
+
+  record(event: TelemetryEvent): void {
+    switch (event.kind) {
+      case 'upstream':
+        this.upstream.inc(event.outcome);
+        this.upstreamDuration.observe(this.upstreamDurationSeries, event.duration_s);
+        this.retriesSeries.value += event.retries;
+        return;
+      case 'cache':
+        this.cache.inc(event.result);
+        return;
+      case 'pdf':
+        this.pdf.inc(event.outcome);
+        this.pdfDuration.observe(this.pdfDurationSeries, event.duration_s);
+        return;
+      case 'webhook':
+        this.webhook.inc(event.outcome);
+        this.webhookDuration.observe(this.webhookDurationSeries, event.duration_s);
+        return;
+      case 'job':
+        this.jobs.inc(event.status);
+        return;
+      case 'dropped':
+        this.droppedSeries.value += event.count;
+        return;
+      case 'hello':
+        this.lastHello = event;
+        return;
+      case 'request':
+        return;
+    }
+  }
+}

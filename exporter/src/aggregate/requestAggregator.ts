@@ -1,0 +1,155 @@
+import { CounterFamily, type CounterSeries, type Family, HistogramFamily, type HistogramSeries } from '../metrics/families.ts';
+import { DDSketch } from './ddsketch.ts';
+import { figures, type PerformanceFigures, WindowedStats } from './windowedStats.ts';
+
+export const OVERFLOW_ENDPOINT = '__overflow__';
+
+export interface RequestAggregatorOptions {
+  /** Histogram bounds in seconds; must include Apdex T, 4T, the latency SLO and 3 s. */
+  bounds: readonly number[];
+  /** Most (endpoint, method) series kept; past it, events go to `endpoint="__overflow__"`. */
+  seriesLimit: number;
+  slotMs?: number;
+  slots?: number;
+}
+
+interface StatusCounters {
+  requests: CounterSeries;
+  errors: CounterSeries | undefined;
+}
+
+interface RequestSeries {
+  readonly endpoint: string;
+  readonly method: string;
+  readonly histogram: HistogramSeries;
+  readonly statuses: Map<number, StatusCounters>;
+  readonly stats: WindowedStats;
+  lastSeen: number;
+}
+
+export interface PerformanceReport {
+  total_requests: number;
+  total_errors: number;
+  overall_error_rate_percent: number;
+  overall_avg_response_time: number | null;
+  endpoints: Record<string, PerformanceFigures>;
+}
+
+/**
+ * RED metrics from `request` events: the seed's three families plus per-endpoint quantile sketches.
+ * Series are capped (overflow series) and expire when unseen for the TTL.
+ */
+export class RequestAggregator {
+  readonly requests = new CounterFamily('downloader_requests_total', 'Requests served by the downloader.', [
+    'endpoint',
+    'method',
+    'status',
+  ]);
+  readonly errors = new CounterFamily('downloader_errors_total', 'Requests answered with status >= 400.', [
+    'endpoint',
+    'method',
+    'status',
+  ]);
+  readonly responseTime: HistogramFamily;
+  private readonly series = new Map<string, RequestSeries>();
+  private readonly slotMs: number;
+  private readonly slots: number;
+  overflowed = 0;
+  expired = 0;
+
+  constructor(private readonly options: RequestAggregatorOptions) {
+    this.responseTime = new HistogramFamily(
+      'downloader_response_time_seconds',
+      'Downloader response time in seconds, until the response headers were decided.',
+      ['endpoint', 'method'],
+      options.bounds,
+    );
+    this.slotMs = options.slotMs ?? 10_000;
+    this.slots = options.slots ?? 30;
+  }
+
+  get families(): Family[] {
+    return [this.requests, this.errors, this.responseTime];
+  }
+
+  get seriesCount(): number {
+    return this.series.size;
+  }
+
+  record(endpoint: string, method: string, status: number, durationS: number, nowMs: number): void {
+    let s = this.series.get(`${method}_${endpoint}`);
+    if (!s) s = this.createSeries(endpoint, method, nowMs);
+    s.lastSeen = nowMs;
+    let c = s.statuses.get(status);
+    if (!c) {
+      const labels = [s.endpoint, s.method, String(status)];
+      c = { requests: this.requests.get(labels), errors: status >= 400 ? this.errors.get(labels) : undefined };
+      s.statuses.set(status, c);
+    }
+    c.requests.value++;
+    if (c.errors) c.errors.value++;
+    this.responseTime.observe(s.histogram, durationS);
+    s.stats.record(durationS, status, nowMs);
+  }
+
+  /** Removes series unseen for `ttlMs`; returns how many went. */
+  sweep(nowMs: number, ttlMs: number): number {
+    let removed = 0;
+    for (const [key, s] of this.series) {
+      if (nowMs - s.lastSeen < ttlMs) continue;
+      for (const c of s.statuses.values()) {
+        this.requests.remove(c.requests);
+        if (c.errors) this.errors.remove(c.errors);
+      }
+      this.responseTime.remove(s.histogram);
+      this.series.delete(key);
+      removed++;
+    }
+    this.expired += removed;
+    return removed;
+  }
+
+  /** Lifetime figures (window undefined) or the last `windowMs`. */
+  performance(nowMs: number, elapsedS: number, windowMs?: number): PerformanceReport {
+    const endpoints: Record<string, PerformanceFigures> = {};
+    const all = new DDSketch();
+    let errors = 0;
+    for (const [key, s] of this.series) {
+      const w = windowMs === undefined ? undefined : s.stats.window(windowMs, nowMs);
+      const sketch = w ? w.sketch : s.stats.lifetime;
+      const errs = w ? w.errors : s.stats.lifetimeErrors;
+      if (sketch.count === 0) continue;
+      const seconds = windowMs === undefined ? elapsedS : Math.min(windowMs / 1000, elapsedS);
+      endpoints[key] = figures(sketch, errs, seconds);
+      all.merge(sketch);
+      errors += errs;
+    }
+    return {
+      total_requests: all.count,
+      total_errors: errors,
+      overall_error_rate_percent: all.count === 0 ? 0 : (errors / all.count) * 100,
+      overall_avg_response_time: all.count === 0 ? null : all.sum / all.count,
+      endpoints,
+    };
+  }
+
+  private createSeries(endpoint: string, method: string, nowMs: number): RequestSeries {
+    if (this.series.size >= this.options.seriesLimit) {
+      this.overflowed++;
+      const key = `${method}_${OVERFLOW_ENDPOINT}`;
+      const existing = this.series.get(key);
+      if (existing) return existing;
+      endpoint = OVERFLOW_ENDPOINT;
+    }
+    const s: RequestSeries = {
+      endpoint,
+      method,
+      histogram: this.responseTime.get([endpoint, method]),
+      statuses: new Map(),
+      stats: new WindowedStats(this.slotMs, this.slots),
+      lastSeen: nowMs,
+    };
+    this.series.set(`${method}_${endpoint}`, s);
+    return s;
+  }
+}

@@ -1,0 +1,101 @@
+import { DDSketch } from './ddsketch.ts';
+
+/** Figures of one endpoint over one window, in the `/metrics/performance` shape. */
+export interface PerformanceFigures {
+  request_count: number;
+  error_count: number;
+  error_rate_percent: number;
+  avg_response_time: number | null;
+  min_response_time: number | null;
+  max_response_time: number | null;
+  p50_response_time: number | null;
+  p90_response_time: number | null;
+  p95_response_time: number | null;
+  p99_response_time: number | null;
+  requests_per_second: number;
+}
+
+interface Slot {
+  epoch: number; // slot start / slotMs
+  sketch: DDSketch;
+  errors: number;
+  serverErrors: number;
+}
+
+/**
+ * Latency sketches of one series: lifetime, plus a ring of short slots merged on demand into any
+ * window up to ring length x slot length. Slots are allocated only when events arrive.
+ */
+export class WindowedStats {
+  readonly lifetime = new DDSketch();
+  lifetimeErrors = 0;
+  lifetimeServerErrors = 0;
+  private readonly ring: (Slot | undefined)[];
+
+  constructor(
+    private readonly slotMs: number,
+    slots: number,
+  ) {
+    this.ring = new Array(slots);
+  }
+
+  record(durationS: number, status: number, nowMs: number): void {
+    this.lifetime.accept(durationS);
+    const epoch = Math.floor(nowMs / this.slotMs);
+    const index = epoch % this.ring.length;
+    let slot = this.ring[index];
+    if (!slot) {
+      slot = { epoch, sketch: new DDSketch(), errors: 0, serverErrors: 0 };
+      this.ring[index] = slot;
+    } else if (slot.epoch !== epoch) {
+      slot.epoch = epoch;
+      slot.sketch.reset();
+      slot.errors = 0;
+      slot.serverErrors = 0;
+    }
+    slot.sketch.accept(durationS);
+    if (status >= 400) {
+      this.lifetimeErrors++;
+      slot.errors++;
+      if (status >= 500) {
+        this.lifetimeServerErrors++;
+        slot.serverErrors++;
+      }
+    }
+  }
+
+  /** Merges the slots covering the last `windowMs` (rounded up to whole slots, current one included). */
+  window(windowMs: number, nowMs: number): { sketch: DDSketch; errors: number; serverErrors: number } {
+    const sketch = new DDSketch();
+    let errors = 0;
+    let serverErrors = 0;
+    const current = Math.floor(nowMs / this.slotMs);
+    const oldest = current - Math.ceil(windowMs / this.slotMs) + 1;
+    for (const slot of this.ring) {
+      if (!slot || slot.epoch < oldest || slot.epoch > current) continue;
+      sketch.merge(slot.sketch);
+      errors += slot.errors;
+      serverErrors += slot.serverErrors;
+    }
+    return { sketch, errors, serverErrors };
+  }
+}
+
+const orNull = (v: number) => (Number.isFinite(v) ? v : null);
+
+export function figures(sketch: DDSketch, errors: number, seconds: number): PerformanceFigures {
+  const n = sketch.count;
+  return {
+    request_count: n,
+    error_count: errors,
+    error_rate_percent: n === 0 ? 0 : (errors / n) * 100,
+    avg_response_time: n === 0 ? null : sketch.sum / n,
+    min_response_time: orNull(sketch.min),
+    max_response_time: orNull(sketch.max),
+    p50_response_time: orNull(sketch.quantile(0.5)),
+    p90_response_time: orNull(sketch.quantile(0.9)),
+    p95_response_time: orNull(sketch.quantile(0.95)),
+    p99_response_time: orNull(sketch.quantile(0.99)),
+    requests_per_second: seconds > 0 ? n / seconds : 0,
+  };
+}

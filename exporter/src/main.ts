@@ -1,0 +1,44 @@
+import { serve } from '@hono/node-server';
+import { ConfigError } from '@dl/shared';
+import { createExporterApp } from './app.ts';
+import { loadExporterConfig } from './config.ts';
+import { createExporter } from './exporter.ts';
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+let config: ReturnType<typeof loadExporterConfig>;
+try {
+  config = loadExporterConfig(process.env);
+} catch (err) {
+  fail(err instanceof ConfigError ? err.message : String(err));
+}
+if (config.EVENTS_TRANSPORT === 'redis') fail('Invalid configuration: EVENTS_TRANSPORT="redis": not available yet; use socket or off');
+
+const exporter = createExporter({ config });
+try {
+  await exporter.start();
+} catch (err) {
+  fail(`exporter: cannot start: ${err instanceof Error ? err.message : String(err)}`);
+}
+const app = createExporterApp(exporter);
+const server = serve({ fetch: app.fetch, port: config.EXPORTER_PORT, hostname: config.EXPORTER_HOST }, (info) => {
+  const base = `http://${config.EXPORTER_HOST}:${info.port}`;
+  console.log(`exporter: events on ${config.EVENTS_TRANSPORT === 'socket' ? config.EVENTS_SOCKET : config.EVENTS_TRANSPORT}`);
+  console.log(`exporter: metrics on ${base}/metrics, ${base}/metrics/performance`);
+});
+server.on('error', (err: NodeJS.ErrnoException) => fail(`exporter: cannot listen: ${err.code ?? ''} ${err.message}`));
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`exporter: ${signal}, stopping`);
+  server.close();
+  await exporter.stop();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

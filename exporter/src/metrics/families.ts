@@ -1,0 +1,161 @@
+/**
+ * Minimal metric families for the hot path: series are plain objects the aggregator holds by
+ * reference, so recording is a field increment, and text is rendered only at scrape time.
+ * prom-client keeps the exporter's low-rate metrics; these carry everything fed by events.
+ */
+export type ExpositionFormat = 'prometheus' | 'openmetrics';
+
+export function escapeLabel(value: string): string {
+  return value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
+}
+
+function labelString(names: readonly string[], values: readonly string[]): string {
+  if (names.length === 0) return '';
+  return names.map((n, i) => `${n}="${escapeLabel(values[i] ?? '')}"`).join(',');
+}
+
+/** Prometheus renders numbers as Go does: +Inf, -Inf, NaN. */
+export function formatValue(v: number): string {
+  if (Number.isFinite(v)) return String(v);
+  return Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf';
+}
+
+export interface Family {
+  readonly name: string;
+  render(format: ExpositionFormat): string;
+}
+
+function header(name: string, help: string, type: string): string {
+  return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
+}
+
+export interface CounterSeries {
+  readonly labels: string;
+  value: number;
+}
+
+export class CounterFamily implements Family {
+  private readonly series = new Map<string, CounterSeries>();
+  readonly name: string;
+
+  /** `name` ends in `_total`, as in the text format; OpenMetrics drops it from the family name. */
+  constructor(
+    name: string,
+    private readonly help: string,
+    private readonly labelNames: readonly string[] = [],
+  ) {
+    if (!name.endsWith('_total')) throw new Error(`counter ${name} must end in _total`);
+    this.name = name;
+  }
+
+  get(values: readonly string[] = []): CounterSeries {
+    const labels = labelString(this.labelNames, values);
+    let s = this.series.get(labels);
+    if (!s) {
+      s = { labels, value: 0 };
+      this.series.set(labels, s);
+    }
+    return s;
+  }
+
+  remove(series: CounterSeries): void {
+    this.series.delete(series.labels);
+  }
+
+  get size(): number {
+    return this.series.size;
+  }
+
+  render(format: ExpositionFormat): string {
+    const base = format === 'openmetrics' ? this.name.slice(0, -'_total'.length) : this.name;
+    let out = header(base, this.help, 'counter');
+    for (const s of this.series.values()) {
+      out += s.labels ? `${this.name}{${s.labels}} ${formatValue(s.value)}\n` : `${this.name} ${formatValue(s.value)}\n`;
+    }
+    return out;
+  }
+}
+
+export interface HistogramSeries {
+  readonly labels: string;
+  /** Per-bucket (not cumulative) counts; the last slot is +Inf. */
+  readonly buckets: Float64Array;
+  sum: number;
+  count: number;
+}
+
+export class HistogramFamily implements Family {
+  private readonly series = new Map<string, HistogramSeries>();
+  private readonly leLabels: string[];
+
+  constructor(
+    readonly name: string,
+    private readonly help: string,
+    private readonly labelNames: readonly string[],
+    readonly bounds: readonly number[],
+  ) {
+    this.leLabels = [...bounds.map((b) => String(b)), '+Inf'];
+  }
+
+  get(values: readonly string[] = []): HistogramSeries {
+    const labels = labelString(this.labelNames, values);
+    let s = this.series.get(labels);
+    if (!s) {
+      s = { labels, buckets: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 };
+      this.series.set(labels, s);
+    }
+    return s;
+  }
+
+  observe(s: HistogramSeries, value: number): void {
+    const b = this.bounds;
+    let i = 0;
+    while (i < b.length && value > (b[i] as number)) i++;
+    s.buckets[i] = (s.buckets[i] as number) + 1;
+    s.sum += value;
+    s.count++;
+  }
+
+  remove(series: HistogramSeries): void {
+    this.series.delete(series.labels);
+  }
+
+  render(_format: ExpositionFormat): string {
+    let out = header(this.name, this.help, 'histogram');
+    const bucket = `${this.name}_bucket{`;
+    for (const s of this.series.values()) {
+      const prefix = s.labels ? `${bucket}${s.labels},le="` : `${bucket}le="`;
+      let cumulative = 0;
+      for (let i = 0; i < this.leLabels.length; i++) {
+        cumulative += s.buckets[i] as number;
+        out += `${prefix}${this.leLabels[i]}"} ${cumulative}\n`;
+      }
+      const labels = s.labels ? `{${s.labels}}` : '';
+      out += `${this.name}_sum${labels} ${formatValue(s.sum)}\n${this.name}_count${labels} ${s.count}\n`;
+    }
+    return out;
+  }
+}
+
+/** Gauges (or counters kept elsewhere) whose values are read at scrape time from a snapshot. */
+export class CollectedFamily implements Family {
+  constructor(
+    readonly name: string,
+    private readonly help: string,
+    private readonly labelNames: readonly string[],
+    private readonly collect: () => Iterable<readonly [values: readonly string[], value: number]>,
+    private readonly type: 'gauge' | 'counter' = 'gauge',
+  ) {
+    if (type === 'counter' && !name.endsWith('_total')) throw new Error(`counter ${name} must end in _total`);
+  }
+
+  render(format: ExpositionFormat): string {
+    const base = this.type === 'counter' && format === 'openmetrics' ? this.name.slice(0, -'_total'.length) : this.name;
+    let out = header(base, this.help, this.type);
+    for (const [values, value] of this.collect()) {
+      const labels = labelString(this.labelNames, values);
+      out += labels ? `${this.name}{${labels}} ${formatValue(value)}\n` : `${this.name} ${formatValue(value)}\n`;
+    }
+    return out;
+  }
+}

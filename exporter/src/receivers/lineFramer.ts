@@ -1,0 +1,63 @@
+/**
+ * Splits a byte stream into lines. A line longer than `maxLine` is never buffered whole: once the
+ * partial line passes the limit, bytes are discarded up to the next newline and the line is
+ * reported once as too long.
+ */
+export class LineFramer {
+  private parts: Buffer[] = [];
+  private partLength = 0;
+  private discarding = false;
+
+  constructor(
+    private readonly maxLine: number,
+    private readonly onLine: (line: Buffer) => void,
+    private readonly onTooLong: () => void,
+  ) {}
+
+  /** Feeds one chunk; returns how many lines it completed (delivered or rejected). */
+  push(chunk: Buffer): number {
+    let lines = 0;
+    let pos = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, pos);
+      if (nl < 0) {
+        this.keep(chunk.subarray(pos));
+        return lines;
+      }
+      lines++;
+      if (this.discarding) {
+        this.discarding = false;
+        this.onTooLong();
+      } else if (this.partLength > 0) {
+        const line = Buffer.concat([...this.parts, chunk.subarray(pos, nl)]);
+        this.parts = [];
+        this.partLength = 0;
+        if (line.length > this.maxLine) this.onTooLong();
+        else this.onLine(line);
+      } else if (nl - pos > this.maxLine) {
+        this.onTooLong();
+      } else {
+        this.onLine(chunk.subarray(pos, nl));
+      }
+      pos = nl + 1;
+    }
+  }
+
+  /** Bytes held for an unfinished line. */
+  get pending(): number {
+    return this.partLength;
+  }
+
+  private keep(rest: Buffer): void {
+    if (rest.length === 0 || this.discarding) return;
+    if (this.partLength + rest.length > this.maxLine) {
+      this.parts = [];
+      this.partLength = 0;
+      this.discarding = true;
+      return;
+    }
+    // Copy: the chunk's memory belongs to the socket and may be reused.
+    this.parts.push(Buffer.from(rest));
+    this.partLength += rest.length;
+  }
+}

@@ -1,0 +1,108 @@
+import { chmod, lstat, unlink } from 'node:fs/promises';
+import net from 'node:net';
+import { type EventSource, MAX_LINE_BYTES } from '@dl/shared';
+import { LineFramer } from './lineFramer.ts';
+
+export interface SocketReceiverOptions {
+  path: string;
+  mode: number;
+  /** Aggregates one line synchronously. */
+  onLine: (line: Buffer) => void;
+  onTooLong: () => void;
+  /** Acknowledgements are written at most this long after the lines they cover were consumed. */
+  ackDelayMs?: number;
+  log?: (message: string) => void;
+}
+
+/** Past this many unread bytes of acknowledgements the client is not reading them: stop writing. */
+const ACK_BACKLOG_LIMIT = 64 * 1024;
+
+/**
+ * Listens on a unix stream socket for NDJSON events from any number of clients. After lines are
+ * aggregated it writes back, per connection, the cumulative count of lines consumed.
+ */
+export class SocketReceiver implements EventSource {
+  private server: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly log: (message: string) => void;
+
+  constructor(private readonly options: SocketReceiverOptions) {
+    this.log = options.log ?? ((m) => console.error(m));
+  }
+
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  get listening(): boolean {
+    return this.server?.listening ?? false;
+  }
+
+  async start(): Promise<void> {
+    await removeStaleSocket(this.options.path);
+    const server = net.createServer((socket) => this.accept(socket));
+    this.server = server;
+    // Create the file already restricted, then set the configured mode.
+    const oldMask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.options.path, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } finally {
+      process.umask(oldMask);
+    }
+    await chmod(this.options.path, this.options.mode);
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+    await unlink(this.options.path).catch(() => {});
+    this.server = undefined;
+  }
+
+  private accept(socket: net.Socket): void {
+    this.sockets.add(socket);
+    let consumed = 0;
+    let ackTimer: NodeJS.Timeout | undefined;
+    const ack = () => {
+      ackTimer = undefined;
+      if (!socket.writable || socket.writableLength > ACK_BACKLOG_LIMIT) return;
+      socket.write(`${consumed}\n`);
+    };
+    const framer = new LineFramer(MAX_LINE_BYTES, this.options.onLine, this.options.onTooLong);
+    socket.on('data', (chunk: Buffer) => {
+      consumed += framer.push(chunk);
+      if (!ackTimer) ackTimer = setTimeout(ack, this.options.ackDelayMs ?? 20);
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(ackTimer);
+      this.sockets.delete(socket);
+    });
+  }
+}
+
+/** Removes a socket file left by a dead exporter; refuses to touch a live one or a non-socket. */
+async function removeStaleSocket(path: string): Promise<void> {
+  const stat = await lstat(path).catch(() => undefined);
+  if (!stat) return;
+  if (!stat.isSocket()) throw new Error(`EVENTS_SOCKET ${path} exists and is not a socket; refusing to remove it`);
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = net.createConnection(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (live) throw new Error(`EVENTS_SOCKET ${path} is in use by another live process (another exporter?)`);
+  await unlink(path);
+}
