@@ -1,0 +1,97 @@
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseMetrics } from './metricsText.ts';
+import { freePort, getJson, type RunningProcess, startTs, waitFor } from './processes.ts';
+
+export interface Ledger {
+  emitted: number;
+  acknowledged: number;
+  dropped: number;
+  buffered: number;
+  connected: boolean;
+  connects: number;
+}
+
+/** One downloader and one exporter on free ports, talking over a socket in a fresh temp path. */
+export class SystemUnderTest {
+  downloader!: RunningProcess;
+  exporter: RunningProcess | undefined;
+  readonly socketPath = join(tmpdir(), `dl-test-${process.pid}-${Math.random().toString(36).slice(2)}.sock`);
+  port = 0;
+  adminPort = 0;
+  exporterPort = 0;
+
+  constructor(
+    private readonly downloaderEnv: Record<string, string> = {},
+    private readonly exporterEnv: Record<string, string> = {},
+  ) {}
+
+  get base(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get metricsBase(): string {
+    return `http://127.0.0.1:${this.exporterPort}`;
+  }
+
+  async start(): Promise<this> {
+    [this.port, this.adminPort, this.exporterPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    await this.startExporter();
+    this.downloader = startTs('downloader/src/main.ts', {
+      PORT: String(this.port),
+      HOST: '127.0.0.1',
+      ADMIN_PORT: String(this.adminPort),
+      EVENTS_SOCKET: this.socketPath,
+      ...this.downloaderEnv,
+    });
+    // Readiness through the admin listener: it is not user traffic, so counts start at zero.
+    await waitFor('emitter connected', async () => (await this.ledger()).connected || undefined, 20_000);
+    return this;
+  }
+
+  async startExporter(): Promise<RunningProcess> {
+    this.exporter = startTs('exporter/src/main.ts', {
+      EXPORTER_PORT: String(this.exporterPort),
+      EVENTS_SOCKET: this.socketPath,
+      ...this.exporterEnv,
+    });
+    const exporter = this.exporter;
+    await waitFor(
+      'exporter /readyz',
+      async () => {
+        if (exporter.child.exitCode !== null) throw new Error(`exporter exited: ${exporter.output()}`);
+        return (await fetch(`${this.metricsBase}/readyz`)).ok || undefined;
+      },
+      20_000,
+    );
+    return exporter;
+  }
+
+  ledger(): Promise<Ledger> {
+    return getJson<{ telemetry: Ledger }>(`http://127.0.0.1:${this.adminPort}/internal/stats`).then((s) => s.telemetry);
+  }
+
+  async metrics(): Promise<Map<string, number>> {
+    const res = await fetch(`${this.metricsBase}/metrics`);
+    if (!res.ok) throw new Error(`/metrics: HTTP ${res.status}`);
+    return parseMetrics(await res.text());
+  }
+
+  /** Waits until the emitter holds nothing unacknowledged. */
+  settled(timeoutMs = 15_000): Promise<Ledger> {
+    return waitFor(
+      'emitter ledger to settle',
+      async () => {
+        const l = await this.ledger();
+        return l.buffered === 0 && l.connected ? l : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.downloader?.stop(), this.exporter?.stop()]);
+    rmSync(this.socketPath, { force: true });
+  }
+}
