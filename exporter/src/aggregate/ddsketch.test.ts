@@ -1,27 +1,6 @@
+import { lognormal } from '@dl/testkit';
 import { describe, expect, it } from 'vitest';
 import { DDSketch } from './ddsketch.ts';
-
-/** Deterministic PRNG so a failure reproduces. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function lognormal(n: number, seed: number, mu = -2, sigma = 1): number[] {
-  const rand = mulberry32(seed);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const u = 1 - rand();
-    const v = rand();
-    out.push(Math.exp(mu + sigma * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v)));
-  }
-  return out;
-}
 
 const exact = (sorted: number[], q: number) => sorted[Math.floor(q * (sorted.length - 1))] as number;
 

@@ -1,0 +1,150 @@
+import { existsSync, statSync } from 'node:fs';
+import { ExporterUnderTest, lognormal, RawEventClient, sumSamples } from '@dl/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ts = () => Date.now();
+const request = (endpoint: string, duration: number, status = 200) =>
+  `${JSON.stringify({ v: 1, kind: 'request', ts: ts(), endpoint, method: 'GET', status, duration_s: duration })}\n`;
+
+describe('garbage on the socket', () => {
+  const exp = new ExporterUnderTest();
+  beforeAll(() => exp.start());
+  afterAll(() => exp.stop());
+
+  it('creates the socket with mode 0600', () => {
+    expect(statSync(exp.socketPath).mode & 0o777).toBe(0o600);
+  });
+
+  it('rejects each bad line with its reason, counts every valid one in between', async () => {
+    const client = await RawEventClient.connect(exp.socketPath);
+    const valid = request('/garbage-test', 0.01);
+    const bad: [string | Buffer, string][] = [
+      ['this is not json\n', 'not_json'],
+      [Buffer.concat([Buffer.from('{"v":1,"kind":"request","endpoint":"/'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}\n')]), 'not_json'],
+      ['[1,2,3]\n', 'bad_field'],
+      ['{"v":1,"kind":"request","ts":1}\n', 'bad_field'],
+      [`{"v":1,"kind":"request","ts":${ts()},"endpoint":"/x","method":"GET","status":"200","duration_s":1}\n`, 'bad_field'],
+      [`{"v":1,"kind":"request","ts":${ts()},"endpoint":"/x","method":"GET","status":200,"duration_s":-1}\n`, 'bad_field'],
+      [`{"v":1,"kind":"telepathy","ts":${ts()}}\n`, 'unknown_kind'],
+      [`{"v":2,"kind":"request","ts":${ts()},"endpoint":"/x","method":"GET","status":200,"duration_s":1}\n`, 'bad_version'],
+      [`${'{"pad":"'.padEnd(1024 * 1024, 'x')}"}\n`, 'too_long'],
+    ];
+    const expected: Record<string, number> = {};
+    let lines = 0;
+    for (const [line, reason] of bad) {
+      await client.write(valid);
+      await client.write(line);
+      expected[reason] = (expected[reason] ?? 0) + 1;
+      lines += 2;
+    }
+    // One valid line split across many small writes.
+    for (const piece of valid.match(/.{1,7}/gs) ?? []) await client.write(piece);
+    lines += 1;
+    await client.waitAcked(lines);
+    const m = await exp.metrics();
+    for (const [reason, n] of Object.entries(expected)) {
+      expect(sumSamples(m, 'exporter_events_rejected_total', { reason }), reason).toBe(n);
+    }
+    expect(sumSamples(m, 'exporter_events_rejected_total')).toBe(bad.length);
+    expect(sumSamples(m, 'downloader_requests_total', { endpoint: '/garbage-test' })).toBe(bad.length + 1);
+    expect(client.acked).toBe(lines);
+    client.close();
+  });
+
+  it('keeps memory flat through 200 MB of over-long lines', async () => {
+    const client = await RawEventClient.connect(exp.socketPath);
+    const rss = async () => sumSamples(await exp.metrics(), 'exporter_process_resident_memory_bytes');
+    const huge = Buffer.alloc(1024 * 1024, 0x61);
+    const warm = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        await client.write(huge);
+        await client.write('\n');
+        await client.write(request('/after-huge', 0.001));
+      }
+    };
+    await warm(20);
+    await client.waitAcked(40);
+    const before = await rss();
+    await warm(200);
+    await client.waitAcked(440);
+    const after = await rss();
+    expect(after - before).toBeLessThan(40 * 1024 * 1024);
+    expect(sumSamples(await exp.metrics(), 'downloader_requests_total', { endpoint: '/after-huge' })).toBe(220);
+    client.close();
+  });
+});
+
+describe('cardinality flood', () => {
+  const exp = new ExporterUnderTest({ SERIES_LIMIT: '500' });
+  beforeAll(() => exp.start());
+  afterAll(() => exp.stop());
+
+  it('keeps 100,000 distinct endpoints under the cap and counts the overflow', async () => {
+    const client = await RawEventClient.connect(exp.socketPath);
+    let batch = '';
+    for (let i = 0; i < 100_000; i++) {
+      batch += request(`/flood/${i}`, 0.002);
+      if (batch.length > 256 * 1024) {
+        await client.write(batch);
+        batch = '';
+      }
+    }
+    await client.write(batch);
+    await client.waitAcked(100_000);
+    const m = await exp.metrics();
+    expect(sumSamples(m, 'exporter_request_series')).toBeLessThanOrEqual(501);
+    expect(sumSamples(m, 'exporter_series_overflow_total')).toBe(100_000 - 500);
+    expect(sumSamples(m, 'downloader_requests_total', { endpoint: '__overflow__' })).toBe(99_500);
+    expect(sumSamples(m, 'downloader_requests_total')).toBe(100_000);
+    const endpoints = new Set([...m.keys()].filter((k) => k.startsWith('downloader_requests_total{')));
+    expect(endpoints.size).toBeLessThanOrEqual(501);
+    client.close();
+  });
+});
+
+describe('percentiles', () => {
+  const exp = new ExporterUnderTest();
+  beforeAll(() => exp.start());
+  afterAll(() => exp.stop());
+
+  it('reports p50/p90/p95/p99 within 1 % of exact on 100,000 lognormal samples', async () => {
+    const values = lognormal(100_000, 42, -1.5, 0.8);
+    const client = await RawEventClient.connect(exp.socketPath);
+    let batch = '';
+    for (const v of values) {
+      batch += request('/lognormal', v);
+      if (batch.length > 256 * 1024) {
+        await client.write(batch);
+        batch = '';
+      }
+    }
+    await client.write(batch);
+    await client.waitAcked(values.length);
+    const perf = (await (await fetch(`${exp.base}/metrics/performance`)).json()) as {
+      endpoints: Record<string, Record<string, number>>;
+      windows: Record<string, { endpoints: Record<string, Record<string, number>> }>;
+    };
+    const sorted = [...values].sort((a, b) => a - b);
+    const exact = (q: number) => sorted[Math.floor(q * (sorted.length - 1))] as number;
+    for (const figures of [perf.endpoints['GET_/lognormal'], perf.windows['1m']?.endpoints['GET_/lognormal'], perf.windows['5m']?.endpoints['GET_/lognormal']]) {
+      expect(figures?.request_count).toBe(100_000);
+      for (const [field, q] of [
+        ['p50_response_time', 0.5],
+        ['p90_response_time', 0.9],
+        ['p95_response_time', 0.95],
+        ['p99_response_time', 0.99],
+      ] as const) {
+        const got = figures?.[field] as number;
+        expect(Math.abs(got - exact(q)) / exact(q), field).toBeLessThanOrEqual(0.01);
+      }
+      expect(figures?.min_response_time).toBe(sorted[0]);
+      expect(figures?.max_response_time).toBe(sorted.at(-1));
+    }
+    client.close();
+  });
+
+  it('removes its socket file on SIGTERM', async () => {
+    await exp.process.stop();
+    expect(existsSync(exp.socketPath)).toBe(false);
+  });
+});

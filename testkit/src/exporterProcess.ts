@@ -1,0 +1,42 @@
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseMetrics } from './metricsText.ts';
+import { freePort, type RunningProcess, startTs, waitFor } from './processes.ts';
+
+/** The exporter alone, on a free port and a fresh socket path, for feeding it raw lines. */
+export class ExporterUnderTest {
+  process!: RunningProcess;
+  port = 0;
+  readonly socketPath = join(tmpdir(), `exp-test-${process.pid}-${Math.random().toString(36).slice(2)}.sock`);
+
+  constructor(private readonly env: Record<string, string> = {}) {}
+
+  get base(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    this.port = await freePort();
+    this.process = startTs('exporter/src/main.ts', { EXPORTER_PORT: String(this.port), EVENTS_SOCKET: this.socketPath, ...this.env });
+    const p = this.process;
+    await waitFor(
+      'exporter ready',
+      async () => {
+        if (p.child.exitCode !== null) throw new Error(`exporter exited: ${p.output()}`);
+        return (await fetch(`${this.base}/readyz`)).ok || undefined;
+      },
+      20_000,
+    );
+    return this;
+  }
+
+  async metrics(): Promise<Map<string, number>> {
+    return parseMetrics(await (await fetch(`${this.base}/metrics`)).text());
+  }
+
+  async stop(): Promise<void> {
+    await this.process?.stop();
+    rmSync(this.socketPath, { force: true });
+  }
+}

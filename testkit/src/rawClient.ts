@@ -1,0 +1,40 @@
+import net from 'node:net';
+import { waitFor } from './processes.ts';
+
+/** A bare socket client that writes whatever it is told and reads the exporter's acknowledgements. */
+export class RawEventClient {
+  acked = 0;
+  private tail = '';
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      const text = this.tail + chunk;
+      const lines = text.split('\n');
+      this.tail = lines.pop() ?? '';
+      const last = lines.at(-1);
+      if (last !== undefined) this.acked = Number(last);
+    });
+  }
+
+  static connect(path: string): Promise<RawEventClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.createConnection(path);
+      socket.once('connect', () => resolve(new RawEventClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Writes and waits for the kernel to take the bytes (backpressure respected). */
+  write(data: string | Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.write(data, (err) => (err ? reject(err) : resolve())));
+  }
+
+  waitAcked(lines: number, timeoutMs = 20_000): Promise<number> {
+    return waitFor(`ack of ${lines} lines (have ${this.acked})`, () => (this.acked >= lines ? this.acked : undefined), timeoutMs);
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+}
