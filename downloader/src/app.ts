@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import { errorResponse } from './errors.ts';
 import { tagRoute, toTemplate } from './telemetry/requestTiming.ts';
 

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { ConfigError } from '@dl/shared';
+import { serve } from '@hono/node-server';
 import { createAdminApp } from './admin.ts';
 import { createApp } from './app.ts';
 import { loadDownloaderConfig } from './config.ts';
@@ -20,7 +20,8 @@ try {
 } catch (err) {
   fail(err instanceof ConfigError ? err.message : String(err));
 }
-if (config.EVENTS_TRANSPORT === 'redis') fail('Invalid configuration: EVENTS_TRANSPORT="redis": not available yet; use socket or off');
+if (config.EVENTS_TRANSPORT === 'redis')
+  fail('Invalid configuration: EVENTS_TRANSPORT="redis": not available yet; use socket or off');
 
 const startedAt = Date.now();
 const telemetry = createTelemetry({

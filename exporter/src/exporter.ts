@@ -49,10 +49,22 @@ export function createExporter(deps: ExporterDeps) {
       () => [[[], requests.overflowed]],
       'counter',
     ),
-    new CollectedFamily('exporter_series_expired_total', 'Request series removed after SERIES_TTL unseen.', [], () => [[[], requests.expired]], 'counter'),
-    new CollectedFamily('exporter_request_series', 'Live (endpoint, method) request series.', [], () => [[[], requests.seriesCount]]),
-    new CollectedFamily('exporter_series_limit', 'Cap on (endpoint, method) request series.', [], () => [[[], config.SERIES_LIMIT]]),
-    new CollectedFamily('exporter_socket_connections', 'Emitters connected to the event socket.', [], () => [[[], socket?.connections ?? 0]]),
+    new CollectedFamily(
+      'exporter_series_expired_total',
+      'Request series removed after SERIES_TTL unseen.',
+      [],
+      () => [[[], requests.expired]],
+      'counter',
+    ),
+    new CollectedFamily('exporter_request_series', 'Live (endpoint, method) request series.', [], () => [
+      [[], requests.seriesCount],
+    ]),
+    new CollectedFamily('exporter_series_limit', 'Cap on (endpoint, method) request series.', [], () => [
+      [[], config.SERIES_LIMIT],
+    ]),
+    new CollectedFamily('exporter_socket_connections', 'Emitters connected to the event socket.', [], () => [
+      [[], socket?.connections ?? 0],
+    ]),
     new CollectedFamily('exporter_last_event_age_seconds', 'Seconds since the last valid event.', [], () =>
       domain.lastEventAt ? [[[], (now() - domain.lastEventAt) / 1000]] : [],
     ),

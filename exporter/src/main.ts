@@ -1,5 +1,5 @@
-import { serve } from '@hono/node-server';
 import { ConfigError } from '@dl/shared';
+import { serve } from '@hono/node-server';
 import { createExporterApp } from './app.ts';
 import { loadExporterConfig } from './config.ts';
 import { createExporter } from './exporter.ts';
@@ -15,7 +15,8 @@ try {
 } catch (err) {
   fail(err instanceof ConfigError ? err.message : String(err));
 }
-if (config.EVENTS_TRANSPORT === 'redis') fail('Invalid configuration: EVENTS_TRANSPORT="redis": not available yet; use socket or off');
+if (config.EVENTS_TRANSPORT === 'redis')
+  fail('Invalid configuration: EVENTS_TRANSPORT="redis": not available yet; use socket or off');
 
 const exporter = createExporter({ config });
 try {

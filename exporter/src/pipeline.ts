@@ -1,4 +1,12 @@
-import { type DecodeResult, decodeBytes, EVENT_KINDS, type EventKind, REJECT_REASONS, type RejectReason, type TransportName } from '@dl/shared';
+import {
+  type DecodeResult,
+  decodeBytes,
+  EVENT_KINDS,
+  type EventKind,
+  REJECT_REASONS,
+  type RejectReason,
+  type TransportName,
+} from '@dl/shared';
 import type { DomainAggregator } from './aggregate/domainAggregator.ts';
 import type { RequestAggregator } from './aggregate/requestAggregator.ts';
 import { CounterFamily, type CounterSeries, type Family, HistogramFamily } from './metrics/families.ts';
@@ -23,7 +31,9 @@ export class Pipeline {
     'transport',
     'kind',
   ]);
-  readonly rejected = new CounterFamily('exporter_events_rejected_total', 'Lines rejected by the decoder, by reason.', ['reason']);
+  readonly rejected = new CounterFamily('exporter_events_rejected_total', 'Lines rejected by the decoder, by reason.', [
+    'reason',
+  ]);
   readonly delay = new HistogramFamily(
     'exporter_event_delay_seconds',
     'Delay from the end of the work (event ts) to aggregation.',

@@ -12,27 +12,31 @@ describe('exporter SIGKILLed under load (socket transport)', () => {
   it.each(MOMENTS.map((moment) => ({ pct: Math.round(moment * 100), moment })))(
     'at ~$pct% of 2,000 requests: nothing fails, nothing is lost unseen',
     async ({ moment }) => {
-    const before = await sut.settled();
-    const requests = plan(2_000);
-    const traffic = runPlan(sut.base, requests, 8);
-    await waitFor('kill moment', async () => (await sut.ledger()).emitted - before.emitted >= moment * 2_000 || undefined, 30_000);
-    sut.exporter?.signal('SIGKILL');
-    await sut.exporter?.exited;
-    const atKill = await waitFor('emitter to notice', async () => {
-      const l = await sut.ledger();
-      return l.connected ? undefined : l;
-    });
-    // The dead exporter leaves its socket file behind: the new one must clear it and take over.
-    await sut.startExporter();
-    expect(await traffic).toBe(2_000);
-    const after = await sut.settled();
-    expect(after.emitted - before.emitted).toBe(2_000);
-    expect(after.emitted).toBe(after.acknowledged + after.dropped);
-    expect(after.dropped).toBe(0);
-    const ackedByNew = after.acknowledged - atKill.acknowledged;
-    const counted = sumSamples(await sut.metrics(), 'downloader_requests_total');
-    expect(counted).toBe(ackedByNew);
-    expect(atKill.acknowledged - before.acknowledged + ackedByNew).toBe(2_000);
+      const before = await sut.settled();
+      const requests = plan(2_000);
+      const traffic = runPlan(sut.base, requests, 8);
+      await waitFor(
+        'kill moment',
+        async () => (await sut.ledger()).emitted - before.emitted >= moment * 2_000 || undefined,
+        30_000,
+      );
+      sut.exporter?.signal('SIGKILL');
+      await sut.exporter?.exited;
+      const atKill = await waitFor('emitter to notice', async () => {
+        const l = await sut.ledger();
+        return l.connected ? undefined : l;
+      });
+      // The dead exporter leaves its socket file behind: the new one must clear it and take over.
+      await sut.startExporter();
+      expect(await traffic).toBe(2_000);
+      const after = await sut.settled();
+      expect(after.emitted - before.emitted).toBe(2_000);
+      expect(after.emitted).toBe(after.acknowledged + after.dropped);
+      expect(after.dropped).toBe(0);
+      const ackedByNew = after.acknowledged - atKill.acknowledged;
+      const counted = sumSamples(await sut.metrics(), 'downloader_requests_total');
+      expect(counted).toBe(ackedByNew);
+      expect(atKill.acknowledged - before.acknowledged + ackedByNew).toBe(2_000);
     },
   );
 });

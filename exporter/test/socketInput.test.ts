@@ -20,7 +20,14 @@ describe('garbage on the socket', () => {
     const valid = request('/garbage-test', 0.01);
     const bad: [string | Buffer, string][] = [
       ['this is not json\n', 'not_json'],
-      [Buffer.concat([Buffer.from('{"v":1,"kind":"request","endpoint":"/'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}\n')]), 'not_json'],
+      [
+        Buffer.concat([
+          Buffer.from('{"v":1,"kind":"request","endpoint":"/'),
+          Buffer.from([0xc3, 0x28, 0xff]),
+          Buffer.from('"}\n'),
+        ]),
+        'not_json',
+      ],
       ['[1,2,3]\n', 'bad_field'],
       ['{"v":1,"kind":"request","ts":1}\n', 'bad_field'],
       [`{"v":1,"kind":"request","ts":${ts()},"endpoint":"/x","method":"GET","status":"200","duration_s":1}\n`, 'bad_field'],
@@ -126,7 +133,11 @@ describe('percentiles', () => {
     };
     const sorted = [...values].sort((a, b) => a - b);
     const exact = (q: number) => sorted[Math.floor(q * (sorted.length - 1))] as number;
-    for (const figures of [perf.endpoints['GET_/lognormal'], perf.windows['1m']?.endpoints['GET_/lognormal'], perf.windows['5m']?.endpoints['GET_/lognormal']]) {
+    for (const figures of [
+      perf.endpoints['GET_/lognormal'],
+      perf.windows['1m']?.endpoints['GET_/lognormal'],
+      perf.windows['5m']?.endpoints['GET_/lognormal'],
+    ]) {
       expect(figures?.request_count).toBe(100_000);
       for (const [field, q] of [
         ['p50_response_time', 0.5],

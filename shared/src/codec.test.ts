@@ -64,7 +64,11 @@ describe('encode/decode', () => {
     ['unknown method', JSON.stringify({ ...req, method: 'BREW' }), 'bad_field'],
     ['ts fractional', JSON.stringify({ ...req, ts: 1.5 }), 'bad_field'],
     ['ts missing', JSON.stringify({ ...req, ts: undefined }), 'bad_field'],
-    ['bad upstream outcome', JSON.stringify({ v: 1, kind: 'upstream', ts, outcome: 'meh', duration_s: 1, retries: 0 }), 'bad_field'],
+    [
+      'bad upstream outcome',
+      JSON.stringify({ v: 1, kind: 'upstream', ts, outcome: 'meh', duration_s: 1, retries: 0 }),
+      'bad_field',
+    ],
     ['dropped zero', JSON.stringify({ v: 1, kind: 'dropped', ts, count: 0 }), 'bad_field'],
     ['cache result unknown', JSON.stringify({ v: 1, kind: 'cache', ts, result: 'maybe' }), 'bad_field'],
     ['job negative urls', JSON.stringify({ v: 1, kind: 'job', ts, status: 'created', urls: -1 }), 'bad_field'],
@@ -75,7 +79,11 @@ describe('encode/decode', () => {
 
   it('rejects over-long lines and invalid UTF-8 from bytes', () => {
     expect(decodeBytes(Buffer.alloc(8 * 1024 + 1, 0x20))).toEqual({ ok: false, reason: 'too_long' });
-    const bad = Buffer.concat([Buffer.from('{"v":1,"kind":"request","endpoint":"/'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    const bad = Buffer.concat([
+      Buffer.from('{"v":1,"kind":"request","endpoint":"/'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}'),
+    ]);
     expect(decodeBytes(bad)).toEqual({ ok: false, reason: 'not_json' });
     const good = Buffer.from(encodeEvent(valid[1] as EventInput).trimEnd());
     expect(decodeBytes(good).ok).toBe(true);

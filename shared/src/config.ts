@@ -20,11 +20,7 @@ function field<T>(schema: z.ZodType<T>, fallback: T | undefined, expected: strin
 }
 
 const intString = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/)
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
 
 /** Builders for the environment variables this project reads. */
 export const env = {
@@ -43,7 +39,12 @@ export const env = {
     ),
   oneOf: <const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) =>
     field(z.enum(values) as unknown as z.ZodType<T[number]>, fallback, `one of ${values.join(', ')}`),
-  flag: () => field(z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true'), false, '1 or 0'),
+  flag: () =>
+    field(
+      z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true'),
+      false,
+      '1 or 0',
+    ),
   string: (fallback: string) => field(z.string().min(1), fallback, 'a non-empty string'),
   optionalString: () => field(z.string().min(1).optional(), undefined, 'a non-empty string or unset'),
   url: (fallback: string | undefined, protocols: readonly string[]) =>

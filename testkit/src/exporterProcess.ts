@@ -18,7 +18,11 @@ export class ExporterUnderTest {
 
   async start(): Promise<this> {
     this.port = await freePort();
-    this.process = startTs('exporter/src/main.ts', { EXPORTER_PORT: String(this.port), EVENTS_SOCKET: this.socketPath, ...this.env });
+    this.process = startTs('exporter/src/main.ts', {
+      EXPORTER_PORT: String(this.port),
+      EVENTS_SOCKET: this.socketPath,
+      ...this.env,
+    });
     const p = this.process;
     await waitFor(
       'exporter ready',

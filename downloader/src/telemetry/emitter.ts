@@ -1,4 +1,4 @@
-import { type EventInput, encodeEvent, type EventSink, type SinkEvents } from '@dl/shared';
+import { type EventInput, type EventSink, encodeEvent, type SinkEvents } from '@dl/shared';
 
 /** The emitter's public ledger. Invariant: emitted = acknowledged + dropped + buffered. */
 export interface EmitterLedger {

@@ -79,7 +79,9 @@ export class SocketSink implements EventSink {
     socket.on('drain', () => this.events.onDrain());
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (!this.reportedDown) {
-        this.log(`telemetry: exporter unreachable at ${this.options.path} (${err.code ?? err.message}); buffering and retrying quietly`);
+        this.log(
+          `telemetry: exporter unreachable at ${this.options.path} (${err.code ?? err.message}); buffering and retrying quietly`,
+        );
         this.reportedDown = true;
       }
     });

@@ -1,5 +1,5 @@
 import type { EventInput } from '@dl/shared';
-import { TelemetryEmitter, type EmitterLedger } from './emitter.ts';
+import { type EmitterLedger, TelemetryEmitter } from './emitter.ts';
 import { encodeRequestLine, type RequestRecorder } from './requestTiming.ts';
 import { SocketSink } from './socketSink.ts';
 

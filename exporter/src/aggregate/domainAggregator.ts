@@ -35,9 +35,19 @@ export class DomainAggregator {
   private readonly upstreamDurationSeries = this.upstreamDuration.get();
   private readonly retries = new CounterFamily('downloader_upstream_retries_total', 'Retries of remote fetches.');
   private readonly retriesSeries = this.retries.get();
-  private readonly cache = closedCounter('downloader_cache_lookups_total', 'Content-cache lookups by result.', 'result', CACHE_RESULTS);
+  private readonly cache = closedCounter(
+    'downloader_cache_lookups_total',
+    'Content-cache lookups by result.',
+    'result',
+    CACHE_RESULTS,
+  );
   private readonly pdf = closedCounter('downloader_pdf_renders_total', 'PDF renders by outcome.', 'outcome', PDF_OUTCOMES);
-  private readonly pdfDuration = new HistogramFamily('downloader_pdf_render_duration_seconds', 'PDF render duration.', [], DURATION_BOUNDS);
+  private readonly pdfDuration = new HistogramFamily(
+    'downloader_pdf_render_duration_seconds',
+    'PDF render duration.',
+    [],
+    DURATION_BOUNDS,
+  );
   private readonly pdfDurationSeries = this.pdfDuration.get();
   private readonly webhook = closedCounter(
     'downloader_webhook_deliveries_total',
