@@ -9,7 +9,7 @@ function timedApp() {
   addRoute(app, 'GET', '/ok', (c) => c.text('ok'));
   addRoute(app, 'GET', '/slow/:id', async (c) => {
     await new Promise((r) => setTimeout(r, 20));
-    return c.text(c.req.param('id'));
+    return c.text(c.req.param('id') ?? '');
   });
   addRoute(app, 'POST', '/boom', () => {
     throw new Error('handler failed');

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { decodeEvent } from './codec.ts';
+import { readRequestLine } from './fastRequest.ts';
+
+function rng(seed: number) {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pick = <T>(r: () => number, xs: readonly T[]) => xs[Math.floor(r() * xs.length)] as T;
+/** Mostly one of the first `valid` entries (the valid ones), sometimes anything. */
+const biased = (r: () => number, xs: readonly string[], valid: number) => (r() < 0.8 ? pick(r, xs.slice(0, valid)) : pick(r, xs));
+const TS = ['1764000000000', '1', '0', '01', '999999999999999', '1000000000000000', '-5', '1.5', '1e12'];
+const ENDPOINTS = [
+  '/health',
+  'other',
+  '/jobs/{job_id}/status',
+  '/',
+  'others',
+  'health',
+  '/a b',
+  '/x?q',
+  `/${'a'.repeat(127)}`,
+  `/${'a'.repeat(128)}`,
+  '',
+  '/é',
+];
+const METHODS = ['GET', 'POST', 'DELETE', 'other', 'OTHER', 'get', 'BREW', 'GETX', ''];
+const STATUSES = ['200', '100', '599', '099', '600', '404', '2000', '20', '"200"', '500.0'];
+const DURATIONS = [
+  '0',
+  '0.0',
+  '1',
+  '0.123456789',
+  '86400',
+  '86400.0000001',
+  '86401',
+  '00',
+  '01',
+  '1.',
+  '.5',
+  '-1',
+  '-0',
+  '1e-7',
+  '1E3',
+  '0.1234567890123456789',
+  '123456789012345678',
+  '3.14159',
+  '0.000001',
+  'NaN',
+  '1.0e2',
+  '9007199254740993',
+];
+
+function randomLine(r: () => number): string {
+  return `{"v":1,"kind":"request","ts":${biased(r, TS, 2)},"endpoint":"${biased(r, ENDPOINTS, 4)}","method":"${biased(r, METHODS, 4)}","status":${biased(r, STATUSES, 4)},"duration_s":${biased(r, DURATIONS, 5)}}`;
+}
+
+function mutate(r: () => number, line: string): string {
+  const chars = [...line];
+  const at = Math.floor(r() * chars.length);
+  const op = r();
+  if (op < 0.33) chars.splice(at, 1);
+  else if (op < 0.66) chars.splice(at, 0, pick(r, ['"', ',', '}', '{', ' ', '0', '\\', 'a', 'é']));
+  else chars[at] = pick(r, ['"', ':', '9', ' ', 'x']);
+  return chars.join('');
+}
+
+describe('readRequestLine (fast path) agrees with JSON.parse + zod', () => {
+  it('accepts only what the general decoder accepts, with identical events', () => {
+    const r = rng(7);
+    let fastHits = 0;
+    for (let i = 0; i < 60_000; i++) {
+      const line = i % 3 === 2 ? mutate(r, randomLine(r)) : randomLine(r);
+      const fast = readRequestLine(Buffer.from(line, 'utf8'));
+      const slow = decodeEvent(line);
+      if (fast) {
+        fastHits++;
+        expect(slow, line).toEqual({ ok: true, event: fast });
+      }
+    }
+    expect(fastHits).toBeGreaterThan(10_000);
+  });
+
+  it.each([
+    ['0.0001235', 0.0001235],
+    ['12.5', 12.5],
+    ['0.1', 0.1],
+    ['0.30000000000000004', undefined], // 17 significant digits: general path
+    ['1e-7', undefined],
+  ])('reads duration %s exactly or defers', (text, value) => {
+    const line = `{"v":1,"kind":"request","ts":1764000000000,"endpoint":"/x","method":"GET","status":200,"duration_s":${text}}`;
+    const fast = readRequestLine(Buffer.from(line));
+    expect(fast?.duration_s).toBe(value);
+    expect(decodeEvent(line).ok).toBe(true);
+  });
+
+  it('takes the downloader canonical line', () => {
+    const line =
+      '{"v":1,"kind":"request","ts":1764000000000,"endpoint":"/jobs/{job_id}/status","method":"DELETE","status":404,"duration_s":0.0001235}';
+    expect(readRequestLine(Buffer.from(line))).toEqual({
+      v: 1,
+      kind: 'request',
+      ts: 1764000000000,
+      endpoint: '/jobs/{job_id}/status',
+      method: 'DELETE',
+      status: 404,
+      duration_s: 0.0001235,
+    });
+  });
+});
