@@ -15,6 +15,7 @@ for (let i = 0; chunk.length < 256 * 1024; i++, lines++) {
       ? `{"v":1,"kind":"request","ts":${Date.now()},"endpoint":"${endpoints[i % 5]}","method":"GET","status":${i % 50 === 0 ? 500 : 200},"duration_s":${d}}\n`
       : `{"v":1,"kind":"upstream","ts":${Date.now()},"outcome":"ok","status":200,"duration_s":${d},"retries":0}\n`;
 }
+const payload = Buffer.from(chunk, 'latin1');
 const socket = net.createConnection(path!);
 let acked = 0;
 let tail = '';
@@ -28,7 +29,7 @@ socket.on('connect', () => {
   let warmAcked = 0;
   let start = 0;
   const pump = () => {
-    while (socket.write(chunk)) {}
+    while (socket.write(payload)) {}
   };
   socket.on('drain', pump);
   pump();

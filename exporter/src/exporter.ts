@@ -31,7 +31,7 @@ export function createExporter(deps: ExporterDeps) {
       ? new SocketReceiver({
           path: config.EVENTS_SOCKET,
           mode: config.EVENTS_SOCKET_MODE,
-          onLine: (line) => pipeline.handleLine(line, 'socket'),
+          onLine: (bytes, start, end) => pipeline.handleLine(bytes, start, end, 'socket'),
           onTooLong: () => pipeline.reject('too_long'),
           log: deps.log,
         })

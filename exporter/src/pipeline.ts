@@ -5,11 +5,13 @@ import {
   type EventKind,
   REJECT_REASONS,
   type RejectReason,
+  RequestLineReader,
+  type RequestVisitor,
   type TransportName,
 } from '@dl/shared';
 import type { DomainAggregator } from './aggregate/domainAggregator.ts';
 import type { RequestAggregator } from './aggregate/requestAggregator.ts';
-import { CounterFamily, type CounterSeries, type Family, HistogramFamily } from './metrics/families.ts';
+import { CounterFamily, type CounterSeries, type Family, HistogramFamily, type HistogramSeries } from './metrics/families.ts';
 
 const TRANSPORTS: readonly TransportName[] = ['socket', 'redis'];
 const DELAY_BOUNDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -18,13 +20,13 @@ export interface PipelineDeps {
   requests: RequestAggregator;
   domain: DomainAggregator;
   now: () => number;
-  decode?: (line: Uint8Array) => DecodeResult;
   debug?: (message: string) => void;
 }
 
 /**
- * decoder -> aggregators, synchronously, one line at a time. Bad input never throws: each
- * rejection is counted under its reason and the next line goes on.
+ * decoder -> aggregators, synchronously, one line at a time. Canonical request lines take the exact
+ * byte-level reader; everything else the general decoder. Bad input never throws: each rejection is
+ * counted under its reason and the next line goes on.
  */
 export class Pipeline {
   readonly received = new CounterFamily('exporter_events_received_total', 'Valid events aggregated, by transport and kind.', [
@@ -40,15 +42,13 @@ export class Pipeline {
     [],
     DELAY_BOUNDS,
   );
-  private readonly delaySeries = this.delay.get();
+  private readonly delaySeries: HistogramSeries = this.delay.get();
   private readonly receivedBy: Record<TransportName, Record<EventKind, CounterSeries>>;
   private readonly rejectedBy: Record<RejectReason, CounterSeries>;
-  private readonly decode: (line: Uint8Array) => DecodeResult;
-  /** Lines seen in total, valid or not. */
-  lines = 0;
+  private readonly reader = new RequestLineReader();
+  private readonly visitors: Record<TransportName, RequestVisitor>;
 
   constructor(private readonly deps: PipelineDeps) {
-    this.decode = deps.decode ?? decodeBytes;
     this.receivedBy = Object.fromEntries(
       TRANSPORTS.map((t) => [t, Object.fromEntries(EVENT_KINDS.map((k) => [k, this.received.get([t, k])]))]),
     ) as Record<TransportName, Record<EventKind, CounterSeries>>;
@@ -56,6 +56,10 @@ export class Pipeline {
       RejectReason,
       CounterSeries
     >;
+    this.visitors = {
+      socket: this.requestVisitor(this.receivedBy.socket.request),
+      redis: this.requestVisitor(this.receivedBy.redis.request),
+    };
   }
 
   get families(): Family[] {
@@ -68,18 +72,21 @@ export class Pipeline {
     return n;
   }
 
-  get receivedTotal(): number {
-    let n = 0;
-    for (const byKind of Object.values(this.receivedBy)) for (const s of Object.values(byKind)) n += s.value;
-    return n;
+  /** Aggregates or rejects the line `bytes[start, end)` (newline excluded). */
+  handleLine(bytes: Uint8Array, start: number, end: number, transport: TransportName): void {
+    if (this.reader.read(bytes, start, end, this.visitors[transport])) return;
+    this.handleDecoded(decodeBytes(bytes.subarray(start, end)), transport);
   }
 
-  handleLine(line: Uint8Array, transport: TransportName): void {
-    this.lines++;
-    const result = this.decode(line);
+  /** A line the transport rejected before decoding (too long to frame). */
+  reject(reason: RejectReason): void {
+    this.rejectedBy[reason].value++;
+    this.deps.debug?.(`rejected line: ${reason}`);
+  }
+
+  private handleDecoded(result: DecodeResult, transport: TransportName): void {
     if (!result.ok) {
-      this.rejectedBy[result.reason].value++;
-      this.deps.debug?.(`rejected line: ${result.reason}`);
+      this.reject(result.reason);
       return;
     }
     const event = result.event;
@@ -94,10 +101,14 @@ export class Pipeline {
     }
   }
 
-  /** A line the transport rejected before decoding (too long to frame). */
-  reject(reason: RejectReason): void {
-    this.lines++;
-    this.rejectedBy[reason].value++;
-    this.deps.debug?.(`rejected line: ${reason}`);
+  private requestVisitor(received: CounterSeries): RequestVisitor {
+    const { requests, domain, now } = this.deps;
+    return (ts, endpoint, method, status, durationS) => {
+      const t = now();
+      received.value++;
+      domain.lastEventAt = t;
+      this.delay.observe(this.delaySeries, t > ts ? (t - ts) / 1000 : 0);
+      requests.record(endpoint, method, status, durationS, t);
+    };
   }
 }

@@ -8,7 +8,6 @@ import {
   type TelemetryEvent,
   WIRE_VERSION,
 } from './events.ts';
-import { readRequestLine } from './fastRequest.ts';
 
 export const REJECT_REASONS = ['not_json', 'too_long', 'unknown_kind', 'bad_field', 'bad_version'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
@@ -45,8 +44,6 @@ export function decodeEvent(line: string): DecodeResult {
 /** Validates one raw line from a transport: length, UTF-8, then `decodeEvent`. */
 export function decodeBytes(bytes: Uint8Array): DecodeResult {
   if (bytes.length > MAX_LINE_BYTES) return { ok: false, reason: 'too_long' };
-  const fast = readRequestLine(bytes);
-  if (fast) return { ok: true, event: fast };
   if (!isUtf8(bytes)) return { ok: false, reason: 'not_json' };
   return decodeEvent(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'));
 }

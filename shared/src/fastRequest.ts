@@ -26,13 +26,10 @@ const DIGIT_0 = 0x30;
 const isDigit = (c: number | undefined) => c !== undefined && c >= DIGIT_0 && c <= 0x39;
 
 function match(b: Uint8Array, at: number, expected: Uint8Array): number {
-  if (at + expected.length > b.length) return -1;
+  if (at + expected.length > b.length) return -1; // callers bound by line end via the final '}' check
   for (let i = 0; i < expected.length; i++) if (b[at + i] !== expected[i]) return -1;
   return at + expected.length;
 }
-
-const latin1 = (b: Uint8Array, start: number, end: number) =>
-  Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1');
 
 /** Parses a JSON number without sign at `p`; exact (Clinger's fast path) or undefined. */
 function readNumber(b: Uint8Array, p: number, end: number): number | undefined {
@@ -65,47 +62,97 @@ function readNumber(b: Uint8Array, p: number, end: number): number | undefined {
   return mantissa / (POW10[scale] as number);
 }
 
-export function readRequestLine(b: Uint8Array): RequestEvent | undefined {
-  const n = b.length;
-  if (n > MAX_LINE_BYTES || b[n - 1] !== 0x7d) return undefined;
-  let p = match(b, 0, PREFIX);
-  if (p < 0 || !isDigit(b[p]) || b[p] === DIGIT_0) return undefined;
-  let ts = 0;
-  const tsStart = p;
-  while (isDigit(b[p])) ts = ts * 10 + ((b[p++] as number) - DIGIT_0);
-  if (p - tsStart > 15) return undefined;
+/** Receives the fields of one accepted request line; no event object is built on the fast path. */
+export type RequestVisitor = (
+  ts: number,
+  endpoint: string,
+  method: RequestEvent['method'],
+  status: number,
+  durationS: number,
+) => void;
 
-  p = match(b, p, ENDPOINT_KEY);
-  if (p < 0) return undefined;
-  const eStart = p;
-  while (p < n && ENDPOINT_CHAR[b[p] as number] === 1) p++;
-  const eLength = p - eStart;
-  if (eLength === 0 || eLength > 128) return undefined;
-  const endpoint = latin1(b, eStart, p);
-  if (endpoint !== 'other' && b[eStart] !== 0x2f) return undefined;
+const INTERN_LIMIT = 4096;
 
-  p = match(b, p, METHOD_KEY);
-  if (p < 0) return undefined;
-  let method: RequestEvent['method'] | undefined;
-  for (const m of METHODS) {
-    const after = match(b, p, m.bytes);
-    if (after > 0 && b[after] === 0x22) {
-      method = m.name;
-      p = after;
-      break;
+/**
+ * Reads canonical request lines. Holds a bounded cache of endpoint strings (keyed by a hash of the
+ * bytes, checked byte for byte) so a known endpoint costs no allocation.
+ */
+export class RequestLineReader {
+  private readonly endpoints = new Map<number, string>();
+
+  /**
+   * Reads `b[start, end)`, the newline excluded; `b[end]` must be the newline or past the buffer.
+   * Calls `visit` and returns true only if the line is accepted.
+   */
+  read(b: Uint8Array, start: number, end: number, visit: RequestVisitor): boolean {
+    if (end - start > MAX_LINE_BYTES || b[end - 1] !== 0x7d) return false;
+    let p = match(b, start, PREFIX);
+    if (p < 0 || !isDigit(b[p]) || b[p] === DIGIT_0) return false;
+    let ts = 0;
+    const tsStart = p;
+    while (isDigit(b[p])) ts = ts * 10 + ((b[p++] as number) - DIGIT_0);
+    if (p - tsStart > 15) return false;
+
+    p = match(b, p, ENDPOINT_KEY);
+    if (p < 0) return false;
+    const eStart = p;
+    let hash = 0;
+    while (p < end && ENDPOINT_CHAR[b[p] as number] === 1) hash = (Math.imul(hash, 31) + (b[p++] as number)) | 0;
+    const eLength = p - eStart;
+    if (eLength === 0 || eLength > 128) return false;
+    const endpoint = this.intern(b, eStart, p, hash);
+    if (b[eStart] !== 0x2f && endpoint !== 'other') return false;
+
+    p = match(b, p, METHOD_KEY);
+    if (p < 0) return false;
+    let method: RequestEvent['method'] | undefined;
+    for (const m of METHODS) {
+      const after = match(b, p, m.bytes);
+      if (after > 0 && b[after] === 0x22) {
+        method = m.name;
+        p = after;
+        break;
+      }
     }
+    if (method === undefined) return false;
+
+    p = match(b, p, STATUS_KEY);
+    if (p < 0) return false;
+    const s0 = b[p] as number;
+    if (s0 < 0x31 || s0 > 0x35 || !isDigit(b[p + 1]) || !isDigit(b[p + 2])) return false;
+    const status = (s0 - DIGIT_0) * 100 + ((b[p + 1] as number) - DIGIT_0) * 10 + ((b[p + 2] as number) - DIGIT_0);
+
+    p = match(b, p + 3, DURATION_KEY);
+    if (p < 0) return false;
+    const duration = readNumber(b, p, end - 1);
+    if (duration === undefined || duration > MAX_DURATION_S) return false;
+    visit(ts, endpoint, method, status, duration);
+    return true;
   }
-  if (method === undefined) return undefined;
 
-  p = match(b, p, STATUS_KEY);
-  if (p < 0) return undefined;
-  const s0 = b[p] as number;
-  if (s0 < 0x31 || s0 > 0x35 || !isDigit(b[p + 1]) || !isDigit(b[p + 2])) return undefined;
-  const status = (s0 - DIGIT_0) * 100 + ((b[p + 1] as number) - DIGIT_0) * 10 + ((b[p + 2] as number) - DIGIT_0);
+  private intern(b: Uint8Array, start: number, end: number, hash: number): string {
+    const known = this.endpoints.get(hash);
+    if (known !== undefined && known.length === end - start) {
+      let same = true;
+      for (let i = 0; i < known.length; i++) {
+        if (known.charCodeAt(i) !== b[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return known;
+    }
+    const fresh = Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1');
+    if (known === undefined && this.endpoints.size < INTERN_LIMIT) this.endpoints.set(hash, fresh);
+    return fresh;
+  }
+}
 
-  p = match(b, p + 3, DURATION_KEY);
-  if (p < 0) return undefined;
-  const duration = readNumber(b, p, n - 1);
-  if (duration === undefined || duration > MAX_DURATION_S) return undefined;
-  return { v: 1, kind: 'request', ts, endpoint, method, status, duration_s: duration };
+/** The fast path as a plain decoder, building the event it accepted (tests, tools). */
+export function readRequestLine(b: Uint8Array, reader = new RequestLineReader()): RequestEvent | undefined {
+  let event: RequestEvent | undefined;
+  reader.read(b, 0, b.length, (ts, endpoint, method, status, duration_s) => {
+    event = { v: 1, kind: 'request', ts, endpoint, method, status, duration_s };
+  });
+  return event;
 }

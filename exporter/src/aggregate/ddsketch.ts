@@ -23,15 +23,24 @@ export class DDSketch {
 
   /** Adds one non-negative value. */
   accept(value: number): void {
+    this.acceptAt(value, this.indexOf(value));
+  }
+
+  /** The bin of `value`; sketches with the same alpha share it, so callers feeding several compute it once. */
+  indexOf(value: number): number {
+    return value < DDSketch.MIN_VALUE ? Number.NEGATIVE_INFINITY : Math.ceil(Math.log(value) / this.lnGamma);
+  }
+
+  /** Adds `value` whose bin `indexOf` already computed. */
+  acceptAt(value: number, index: number): void {
     this.count++;
     this.sum += value;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
-    if (value < DDSketch.MIN_VALUE) {
+    if (index === Number.NEGATIVE_INFINITY) {
       this.zeros++;
       return;
     }
-    const index = Math.ceil(Math.log(value) / this.lnGamma);
     let slot = index - this.offset;
     if (slot < 0 || slot >= this.counts.length) slot = this.grow(index);
     this.counts[slot] = (this.counts[slot] as number) + 1;

@@ -51,7 +51,10 @@ export class RequestAggregator {
     'status',
   ]);
   readonly responseTime: HistogramFamily;
+  /** Keyed `{METHOD}_{endpoint}`, as in /metrics/performance. */
   private readonly series = new Map<string, RequestSeries>();
+  /** endpoint -> method -> series: the hot-path lookup, with no key string built per event. */
+  private readonly index = new Map<string, Map<string, RequestSeries>>();
   private readonly slotMs: number;
   private readonly slots: number;
   overflowed = 0;
@@ -77,7 +80,7 @@ export class RequestAggregator {
   }
 
   record(endpoint: string, method: string, status: number, durationS: number, nowMs: number): void {
-    let s = this.series.get(`${method}_${endpoint}`);
+    let s = this.index.get(endpoint)?.get(method);
     if (!s) s = this.createSeries(endpoint, method, nowMs);
     s.lastSeen = nowMs;
     let c = s.statuses.get(status);
@@ -103,6 +106,9 @@ export class RequestAggregator {
       }
       this.responseTime.remove(s.histogram);
       this.series.delete(key);
+      const byMethod = this.index.get(s.endpoint);
+      byMethod?.delete(s.method);
+      if (byMethod?.size === 0) this.index.delete(s.endpoint);
       removed++;
     }
     this.expired += removed;
@@ -150,6 +156,12 @@ export class RequestAggregator {
       lastSeen: nowMs,
     };
     this.series.set(`${method}_${endpoint}`, s);
+    let byMethod = this.index.get(endpoint);
+    if (!byMethod) {
+      byMethod = new Map();
+      this.index.set(endpoint, byMethod);
+    }
+    byMethod.set(method, s);
     return s;
   }
 }

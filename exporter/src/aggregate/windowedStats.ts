@@ -40,7 +40,8 @@ export class WindowedStats {
   }
 
   record(durationS: number, status: number, nowMs: number): void {
-    this.lifetime.accept(durationS);
+    const bin = this.lifetime.indexOf(durationS);
+    this.lifetime.acceptAt(durationS, bin);
     const epoch = Math.floor(nowMs / this.slotMs);
     const index = epoch % this.ring.length;
     let slot = this.ring[index];
@@ -53,7 +54,7 @@ export class WindowedStats {
       slot.errors = 0;
       slot.serverErrors = 0;
     }
-    slot.sketch.accept(durationS);
+    slot.sketch.acceptAt(durationS, bin);
     if (status >= 400) {
       this.lifetimeErrors++;
       slot.errors++;

@@ -6,7 +6,7 @@ function frame(chunks: (string | Buffer)[], max = 16) {
   let tooLong = 0;
   const f = new LineFramer(
     max,
-    (l) => lines.push(l.toString('latin1')),
+    (b, s, e) => lines.push(b.toString('latin1', s, e)),
     () => tooLong++,
   );
   let completed = 0;

@@ -1,5 +1,5 @@
 /**
- * Splits a byte stream into lines. A line longer than `maxLine` is never buffered whole: once the
+ * Splits a byte stream into lines, handed over as (buffer, start, end) so no per-line object is made. A line longer than `maxLine` is never buffered whole: once the
  * partial line passes the limit, bytes are discarded up to the next newline and the line is
  * reported once as too long.
  */
@@ -10,7 +10,7 @@ export class LineFramer {
 
   constructor(
     private readonly maxLine: number,
-    private readonly onLine: (line: Buffer) => void,
+    private readonly onLine: (bytes: Buffer, start: number, end: number) => void,
     private readonly onTooLong: () => void,
   ) {}
 
@@ -33,11 +33,11 @@ export class LineFramer {
         this.parts = [];
         this.partLength = 0;
         if (line.length > this.maxLine) this.onTooLong();
-        else this.onLine(line);
+        else this.onLine(line, 0, line.length);
       } else if (nl - pos > this.maxLine) {
         this.onTooLong();
       } else {
-        this.onLine(chunk.subarray(pos, nl));
+        this.onLine(chunk, pos, nl);
       }
       pos = nl + 1;
     }

@@ -7,7 +7,7 @@ export interface SocketReceiverOptions {
   path: string;
   mode: number;
   /** Aggregates one line synchronously. */
-  onLine: (line: Buffer) => void;
+  onLine: (bytes: Buffer, start: number, end: number) => void;
   onTooLong: () => void;
   /** Acknowledgements are written at most this long after the lines they cover were consumed. */
   ackDelayMs?: number;
