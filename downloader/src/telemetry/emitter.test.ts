@@ -27,7 +27,8 @@ class FakeSink implements EventSink {
   }
 }
 
-const turn = () => new Promise((r) => setImmediate(r));
+/** Past the flush interval (1 ms here). */
+const turn = () => new Promise((r) => setTimeout(r, 5));
 const line = (i: number) =>
   `{"v":1,"kind":"request","ts":1,"endpoint":"/e${i}","method":"GET","status":200,"duration_s":0.001}\n`;
 
@@ -40,6 +41,7 @@ function setup(opts: { maxEvents?: number; maxBytes?: number } = {}) {
     },
     hello: () => ({ kind: 'hello', ts: 1, instance: 't', pid: 1, version: '0', started_at: 1 }),
     dropReportMs: 3_600_000,
+    flushIntervalMs: 1,
     ...opts,
   });
   return { emitter, sink };
@@ -50,10 +52,30 @@ describe('TelemetryEmitter', () => {
     const { emitter, sink } = setup();
     sink.connect();
     for (let i = 0; i < 100; i++) emitter.emitLine(line(i));
+    expect(sink.sent).toHaveLength(0);
     await turn();
     expect(sink.sent).toHaveLength(1);
     expect(sink.kinds(0)).toEqual(['hello', ...Array(100).fill('request')]);
     expect(emitter.stats()).toMatchObject({ emitted: 100, acknowledged: 0, buffered: 100, dropped: 0 });
+  });
+
+  it('writes on the next turn, without waiting for the interval, once many lines wait', async () => {
+    let sink!: FakeSink;
+    const emitter = new TelemetryEmitter({
+      sink: (events) => (sink = new FakeSink(events)),
+      hello: () => ({ kind: 'hello', ts: 1, instance: 't', pid: 1, version: '0', started_at: 1 }),
+      flushIntervalMs: 60_000,
+      flushLines: 50,
+    });
+    sink.connect();
+    for (let i = 0; i < 10; i++) emitter.emitLine(line(i));
+    await new Promise((r) => setImmediate(r));
+    expect(sink.sent).toHaveLength(0); // 11 lines (hello included) wait for the interval
+    for (let i = 0; i < 60; i++) emitter.emitLine(line(i));
+    await new Promise((r) => setImmediate(r));
+    expect(sink.sent).toHaveLength(1);
+    expect(sink.sent[0]).toHaveLength(71);
+    await emitter.close();
   });
 
   it('frees acknowledged events and keeps emitted = acknowledged + dropped + buffered', async () => {

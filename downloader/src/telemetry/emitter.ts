@@ -20,6 +20,10 @@ export interface EmitterOptions {
   maxBytes?: number;
   /** How often unreported drops are sent as a `dropped` event while drops happen. */
   dropReportMs?: number;
+  /** Longest an event waits before it is written (a write per request would cost a syscall each). */
+  flushIntervalMs?: number;
+  /** Unsent lines that trigger a write on the next turn instead of waiting for the interval. */
+  flushLines?: number;
   now?: () => number;
 }
 
@@ -29,8 +33,8 @@ const HELLO = 1;
 const DROPPED = 2;
 
 /**
- * Non-blocking, acknowledged event emitter. `emit` only appends to a bounded queue; one write per
- * event-loop turn sends everything unsent. Entries stay queued until the exporter acknowledges them,
+ * Non-blocking, acknowledged event emitter. `emit` only appends to a bounded queue; one write,
+ * at most every `flushIntervalMs` (or on the next turn when many lines wait), sends everything unsent. Entries stay queued until the exporter acknowledges them,
  * and are resent after a reconnect, so delivery is at-least-once and every loss is a counted drop.
  */
 export class TelemetryEmitter {
@@ -38,7 +42,8 @@ export class TelemetryEmitter {
   private kinds: number[] = [];
   private head = 0; // first unacknowledged entry
   private sent = 0; // first entry not yet written on the current connection
-  private flushScheduled = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushImmediate = false;
   private waitingDrain = false;
   private unreportedDrops = 0;
   private readonly ledger: EmitterLedger = {
@@ -50,6 +55,8 @@ export class TelemetryEmitter {
     connected: false,
     connects: 0,
   };
+  private readonly flushIntervalMs: number;
+  private readonly flushLines: number;
   private readonly maxEvents: number;
   private readonly maxBytes: number;
   private readonly now: () => number;
@@ -59,6 +66,8 @@ export class TelemetryEmitter {
 
   constructor(private readonly options: EmitterOptions) {
     this.maxEvents = options.maxEvents ?? 10_000;
+    this.flushIntervalMs = options.flushIntervalMs ?? 5;
+    this.flushLines = options.flushLines ?? 256;
     this.maxBytes = options.maxBytes ?? 1024 * 1024;
     this.now = options.now ?? Date.now;
     this.sink = options.sink({
@@ -96,7 +105,7 @@ export class TelemetryEmitter {
     l.buffered_bytes += line.length;
     this.lines.push(line);
     this.kinds.push(DATA);
-    if (!this.flushScheduled) this.schedule();
+    if (!this.flushImmediate) this.schedule();
   }
 
   stats(): EmitterLedger {
@@ -115,17 +124,28 @@ export class TelemetryEmitter {
 
   async close(): Promise<void> {
     clearInterval(this.dropTimer);
+    clearTimeout(this.flushTimer);
     await this.sink.close();
   }
 
+  /** A write within `flushIntervalMs`, or on the next turn once `flushLines` are waiting. */
   private schedule(): void {
-    if (this.flushScheduled || this.waitingDrain || !this.sink.ready || this.sent >= this.lines.length) return;
-    this.flushScheduled = true;
-    setImmediate(this.flushNow);
+    if (this.waitingDrain || !this.sink.ready || this.sent >= this.lines.length) return;
+    if (this.lines.length - this.sent >= this.flushLines) {
+      if (!this.flushImmediate) {
+        this.flushImmediate = true;
+        setImmediate(this.flushNow);
+      }
+    } else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(this.flushNow, this.flushIntervalMs);
+      this.flushTimer.unref();
+    }
   }
 
   private flush(): void {
-    this.flushScheduled = false;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.flushImmediate = false;
     if (this.waitingDrain || !this.sink.ready) return;
     const end = this.lines.length;
     if (this.sent >= end) return;

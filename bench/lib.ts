@@ -1,0 +1,89 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import autocannon from 'autocannon';
+
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+/** User + system CPU seconds of a process so far, from /proc (Linux). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+export interface LoadResult {
+  rps: number;
+  p99Ms: number;
+  requests: number;
+  errors: number;
+  cpuUsPerRequest: number;
+}
+
+const run = promisify(execFile);
+
+async function hasWrk(): Promise<boolean> {
+  return run('wrk', ['--version']).then(
+    () => true,
+    (e: { stdout?: string }) => Boolean(e.stdout?.includes('wrk')),
+  );
+}
+
+/** Which load generator drives the HTTP benchmarks: wrk (C, light on CPU) when installed. */
+export const loadGenerator = (await hasWrk()) ? 'wrk' : 'autocannon';
+
+function wrkMs(text: string): number {
+  const m = /([\d.]+)(us|ms|s)$/.exec(text.trim());
+  if (!m) return Number.NaN;
+  const v = Number(m[1]);
+  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+}
+
+async function drive(url: string, seconds: number, connections: number) {
+  if (loadGenerator === 'autocannon') {
+    const r = await autocannon({ url, connections, duration: seconds });
+    return { rps: r.requests.average, p99Ms: r.latency.p99, requests: r.requests.total, errors: r.errors + r.non2xx };
+  }
+  const args = ['-c', '0', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url];
+  const { stdout } = await run('taskset', args);
+  const num = (re: RegExp) => Number(re.exec(stdout)?.[1] ?? 0);
+  return {
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    p99Ms: wrkMs(/\s99%\s+(\S+)/.exec(stdout)?.[1] ?? ''),
+    requests: num(/(\d+) requests in/),
+    errors: num(/Non-2xx or 3xx responses: (\d+)/) + num(/Socket errors: connect (\d+)/),
+  };
+}
+
+/** Drives `url` for `seconds` (wrk on core 0, else autocannon) and reads the server's CPU use around it. */
+export async function load(url: string, pid: number, seconds: number, connections = 32): Promise<LoadResult> {
+  const cpu0 = cpuSeconds(pid);
+  const r = await drive(url, seconds, connections);
+  const cpu = cpuSeconds(pid) - cpu0;
+  return { ...r, cpuUsPerRequest: (cpu / r.requests) * 1e6 };
+}
+
+export interface Row {
+  benchmark: string;
+  variant: string;
+  value: string;
+  ratio?: string;
+  target?: string;
+}
+
+export function printTable(rows: Row[]): string {
+  const head = ['benchmark', 'variant', 'median', 'ratio', 'target'];
+  const lines = [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${[r.benchmark, r.variant, r.value, r.ratio ?? '', r.target ?? ''].join(' | ')} |`),
+  ];
+  return lines.join('\n');
+}
+
+export const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
