@@ -1,49 +1,71 @@
-// A separate writer process for the ingest benchmark: floods the exporter's socket with valid
-// request events for `seconds`, respecting backpressure, and reports how many lines the exporter
-// acknowledged (= decoded, validated and aggregated) per second.
+// The separate writer process of the ingest benchmarks. Floods the exporter's socket with lines,
+// respecting backpressure, and reads the exporter's acknowledgements (= lines decoded, validated
+// and aggregated). Prints one JSON line with the result.
+//   ingestWriter <socket> rate <seconds> <request|upstream>   events/s over `seconds` after 1 s warm-up
+//   ingestWriter <socket> count <n> <request|flood>          sends exactly n lines, waits for their ack
 import net from 'node:net';
 
-const [path, secondsArg, kind = 'request'] = process.argv.slice(2);
-const seconds = Number(secondsArg ?? 5);
+const [path, mode = 'rate', amountArg = '5', kind = 'request'] = process.argv.slice(2);
+const amount = Number(amountArg);
 const endpoints = ['/health', '/{url}', '/batch', '/jobs/{job_id}/status', '/jobs/{job_id}/results'];
-let chunk = '';
-let lines = 0;
-for (let i = 0; chunk.length < 256 * 1024; i++, lines++) {
+
+function line(i: number): string {
   const d = Math.round(Math.exp(-3 + Math.sin(i) * 2) * 1e6) / 1e6;
-  chunk +=
-    kind === 'request'
-      ? `{"v":1,"kind":"request","ts":${Date.now()},"endpoint":"${endpoints[i % 5]}","method":"GET","status":${i % 50 === 0 ? 500 : 200},"duration_s":${d}}\n`
-      : `{"v":1,"kind":"upstream","ts":${Date.now()},"outcome":"ok","status":200,"duration_s":${d},"retries":0}\n`;
+  const ts = Date.now();
+  if (kind === 'upstream')
+    return `{"v":1,"kind":"upstream","ts":${ts},"outcome":"ok","status":200,"duration_s":${d},"retries":0}\n`;
+  const endpoint = kind === 'flood' ? `/flood/${i}` : endpoints[i % 5];
+  return `{"v":1,"kind":"request","ts":${ts},"endpoint":"${endpoint}","method":"GET","status":${i % 50 === 0 ? 500 : 200},"duration_s":${d}}\n`;
 }
-const payload = Buffer.from(chunk, 'latin1');
-const socket = net.createConnection(path!);
+
+function chunkFrom(start: number, maxLines: number): { payload: Buffer; lines: number } {
+  let text = '';
+  let n = 0;
+  while (text.length < 256 * 1024 && n < maxLines) text += line(start + n++);
+  return { payload: Buffer.from(text, 'latin1'), lines: n };
+}
+
+const socket = net.createConnection(path as string);
 let acked = 0;
 let tail = '';
+const ackWaiters: (() => void)[] = [];
 socket.setEncoding('latin1');
 socket.on('data', (d: string) => {
   const parts = (tail + d).split('\n');
   tail = parts.pop() ?? '';
   if (parts.length) acked = Number(parts.at(-1));
+  for (const w of ackWaiters.splice(0)) w();
 });
-socket.on('connect', () => {
-  let warmAcked = 0;
-  let start = 0;
-  const pump = () => {
-    while (socket.write(payload)) {}
-  };
-  socket.on('drain', pump);
-  pump();
-  setTimeout(() => {
-    warmAcked = acked;
-    start = performance.now();
-  }, 1000);
-  setTimeout(
-    () => {
-      const rate = (acked - warmAcked) / ((performance.now() - start) / 1000);
-      process.stdout.write(`${JSON.stringify({ eventsPerSecond: rate, linesPerChunk: lines })}\n`);
-      socket.destroy();
-      process.exit(0);
-    },
-    1000 + seconds * 1000,
-  );
+const done = (result: object) => {
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  socket.destroy();
+  process.exit(0);
+};
+
+socket.on('connect', async () => {
+  if (mode === 'rate') {
+    const { payload } = chunkFrom(0, Number.POSITIVE_INFINITY);
+    const pump = () => {
+      while (socket.write(payload)) {}
+    };
+    socket.on('drain', pump);
+    pump();
+    await new Promise((r) => setTimeout(r, 1000));
+    const a0 = acked;
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, amount * 1000));
+    done({ eventsPerSecond: (acked - a0) / ((performance.now() - t0) / 1000) });
+    return;
+  }
+  // A repeating chunk for plain request lines; fresh lines for the flood (each endpoint once).
+  const fixed = kind === 'flood' ? undefined : chunkFrom(0, Number.POSITIVE_INFINITY);
+  let sent = 0;
+  const t0 = performance.now();
+  while (sent < amount) {
+    const c = fixed && amount - sent >= fixed.lines ? fixed : chunkFrom(sent, amount - sent);
+    sent += c.lines;
+    if (!socket.write(c.payload)) await new Promise((r) => socket.once('drain', r));
+  }
+  while (acked < amount) await new Promise<void>((r) => ackWaiters.push(r));
+  done({ lines: amount, seconds: (performance.now() - t0) / 1000 });
 });

@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, getJson, type RunningProcess, startTs, waitFor } from '@dl/testkit';
+import { freePort, getJson, type RunningProcess, startService, startTs, waitFor } from '@dl/testkit';
 import { fmt, type LoadResult, load, median, type Row } from './lib.ts';
 
 interface Variant {
@@ -16,15 +16,19 @@ interface Variant {
   after?: () => void;
 }
 
+type Starter = (env: Record<string, string>) => RunningProcess;
+const downloader: Starter = (env) => startService('downloader', env);
+const inProcess: Starter = (env) => startTs('bench/inprocessServer.ts', env);
+
 async function startServer(
-  entry: string,
+  start: Starter,
   env: Record<string, string>,
   cpu: string,
 ): Promise<{ proc: RunningProcess; port: number; adminPort: number }> {
   const port = await freePort();
   const adminPort = await freePort();
-  const proc = startTs(entry, { PORT: String(port), HOST: '127.0.0.1', ADMIN_PORT: String(adminPort), ...env });
-  await waitFor(`${entry} on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok || undefined, 20_000);
+  const proc = start({ PORT: String(port), HOST: '127.0.0.1', ADMIN_PORT: String(adminPort), ...env });
+  await waitFor(`server on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok || undefined, 20_000);
   await pin(proc.pid, cpu);
   return { proc, port, adminPort };
 }
@@ -41,12 +45,12 @@ async function pin(pid: number, cpu: string): Promise<void> {
 export async function overheadBench(rounds: number, seconds: number): Promise<Row[]> {
   const socket = join(tmpdir(), `bench-${process.pid}.sock`);
   const exporterPort = await freePort();
-  const exporter = startTs('exporter/src/main.ts', { EXPORTER_PORT: String(exporterPort), EVENTS_SOCKET: socket });
+  const exporter = startService('exporter', { EXPORTER_PORT: String(exporterPort), EVENTS_SOCKET: socket });
   await waitFor('exporter', async () => (await fetch(`http://127.0.0.1:${exporterPort}/readyz`)).ok || undefined, 20_000);
   await pin(exporter.pid, '0');
-  const off = await startServer('downloader/src/main.ts', { EVENTS_TRANSPORT: 'off' }, '1');
-  const on = await startServer('downloader/src/main.ts', { EVENTS_TRANSPORT: 'socket', EVENTS_SOCKET: socket }, '1');
-  const prom = await startServer('bench/inprocessServer.ts', {}, '1');
+  const off = await startServer(downloader, { EVENTS_TRANSPORT: 'off' }, '1');
+  const on = await startServer(downloader, { EVENTS_TRANSPORT: 'socket', EVENTS_SOCKET: socket }, '1');
+  const prom = await startServer(inProcess, {}, '1');
   const variants: Variant[] = [
     { name: 'telemetry off', ...off },
     { name: 'socket (exporter running)', ...on },

@@ -1,13 +1,18 @@
 // npm run bench: every benchmark, one table. Ratios are measured side by side in this one run.
 import { cpus } from 'node:os';
-import { fmt, printTable, type Row } from './lib.ts';
+import { buildAll } from '../scripts/build.mjs';
+import { ingestBench, memoryBench } from './exporterBench.ts';
+import { loadGenerator, printTable, type Row } from './lib.ts';
 import { overheadBench } from './overhead.ts';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const rows: Row[] = [];
+await buildAll();
 const suites: Record<string, () => Promise<Row[]>> = {
   overhead: () => overheadBench(quick ? 2 : 5, quick ? 2 : 5),
+  ingest: () => ingestBench(quick ? 1 : 3, quick ? 2 : 5),
+  memory: () => memoryBench(quick ? 1_000_000 : 10_000_000),
 };
 for (const [name, run] of Object.entries(suites)) {
   if (only && only !== name) continue;
@@ -15,7 +20,6 @@ for (const [name, run] of Object.entries(suites)) {
   rows.push(...(await run()));
 }
 console.log(
-  `\n${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`,
+  `\n${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load generator ${loadGenerator}, ${new Date().toISOString().slice(0, 10)}\n`,
 );
 console.log(printTable(rows));
-void fmt;

@@ -3,13 +3,16 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { buildAll } from './build.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+process.chdir(root);
+await buildAll();
 const children = new Map();
 let stopping = false;
 
 function start(name, entry) {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, stdio: 'inherit', env: process.env });
+  const child = spawn(process.execPath, ['--enable-source-maps', entry], { cwd: root, stdio: 'inherit', env: process.env });
   children.set(name, child);
   child.on('exit', (code, signal) => {
     children.delete(name);
@@ -33,7 +36,7 @@ function stop(signal, code = 0) {
 process.on('SIGINT', () => stop('SIGTERM'));
 process.on('SIGTERM', () => stop('SIGTERM'));
 
-start('exporter', 'exporter/src/main.ts');
+start('exporter', 'dist/exporter.mjs');
 // Give the exporter a moment to create its socket so the downloader connects on the first try
 // (it would buffer and retry anyway).
 const socketPath = process.env.EVENTS_SOCKET || '/tmp/downloader-events.sock';
@@ -41,7 +44,7 @@ const waitUntil = Date.now() + 5000;
 while ((process.env.EVENTS_TRANSPORT ?? 'socket') === 'socket' && !existsSync(socketPath) && Date.now() < waitUntil) {
   await new Promise((r) => setTimeout(r, 50));
 }
-if (!stopping) start('downloader', 'downloader/src/main.ts');
+if (!stopping) start('downloader', 'dist/downloader.mjs');
 const port = process.env.PORT ?? '8000';
 const exporterPort = process.env.EXPORTER_PORT ?? '9464';
 setTimeout(() => {

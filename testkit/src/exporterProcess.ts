@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMetrics } from './metricsText.ts';
-import { freePort, type RunningProcess, startTs, waitFor } from './processes.ts';
+import { freePort, type RunningProcess, startService, waitFor } from './processes.ts';
 
 /** The exporter alone, on a free port and a fresh socket path, for feeding it raw lines. */
 export class ExporterUnderTest {
@@ -18,7 +18,7 @@ export class ExporterUnderTest {
 
   async start(): Promise<this> {
     this.port = await freePort();
-    this.process = startTs('exporter/src/main.ts', {
+    this.process = startService('exporter', {
       EXPORTER_PORT: String(this.port),
       EVENTS_SOCKET: this.socketPath,
       ...this.env,

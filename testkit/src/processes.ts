@@ -47,9 +47,18 @@ export interface RunningProcess {
   stop(graceMs?: number): Promise<number | string>;
 }
 
-/** Starts a TypeScript entry point with node + tsx, so the PID is the real process (signals reach it). */
-export function startTs(entry: string, env: Record<string, string>, name = entry): RunningProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(repoRoot, entry)], {
+/** Starts a built service (`dist/<name>.mjs`, see testkit's globalSetup) exactly as `npm start` runs it. */
+export function startService(name: 'downloader' | 'exporter', env: Record<string, string>): RunningProcess {
+  return spawnNode(['--enable-source-maps', resolve(repoRoot, 'dist', `${name}.mjs`)], env, name);
+}
+
+/** Starts a TypeScript entry point with node + tsx (bench fixtures). The PID is the real process. */
+export function startTs(entry: string, env: Record<string, string>): RunningProcess {
+  return spawnNode(['--import', 'tsx', resolve(repoRoot, entry)], env, entry);
+}
+
+function spawnNode(args: string[], env: Record<string, string>, name: string): RunningProcess {
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, ...env, NODE_ENV: 'test' },
     stdio: ['ignore', 'pipe', 'pipe'],

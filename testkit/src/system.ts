@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMetrics } from './metricsText.ts';
-import { freePort, getJson, type RunningProcess, startTs, waitFor } from './processes.ts';
+import { freePort, getJson, type RunningProcess, startService, waitFor } from './processes.ts';
 
 export interface Ledger {
   emitted: number;
@@ -38,7 +38,7 @@ export class SystemUnderTest {
   async start(): Promise<this> {
     [this.port, this.adminPort, this.exporterPort] = await Promise.all([freePort(), freePort(), freePort()]);
     await this.startExporter();
-    this.downloader = startTs('downloader/src/main.ts', {
+    this.downloader = startService('downloader', {
       PORT: String(this.port),
       HOST: '127.0.0.1',
       ADMIN_PORT: String(this.adminPort),
@@ -51,7 +51,7 @@ export class SystemUnderTest {
   }
 
   async startExporter(): Promise<RunningProcess> {
-    this.exporter = startTs('exporter/src/main.ts', {
+    this.exporter = startService('exporter', {
       EXPORTER_PORT: String(this.exporterPort),
       EVENTS_SOCKET: this.socketPath,
       ...this.exporterEnv,

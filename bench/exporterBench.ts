@@ -1,0 +1,83 @@
+// Exporter benchmarks: ingest rate on one core (fed by a separate writer process), RSS after
+// 10 M events plus the cardinality flood.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ExporterUnderTest, repoRoot, sumSamples } from '@dl/testkit';
+import { fmt, median, type Row } from './lib.ts';
+
+const run = promisify(execFile);
+
+async function writer(socket: string, ...args: string[]): Promise<Record<string, number>> {
+  const { stdout } = await run(
+    'taskset',
+    ['-c', '0', process.execPath, '--import', 'tsx', 'bench/ingestWriter.ts', socket, ...args],
+    {
+      cwd: repoRoot,
+      maxBuffer: 1 << 20,
+    },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1) as string);
+}
+
+async function pinnedExporter(env: Record<string, string> = {}): Promise<ExporterUnderTest> {
+  const exp = await new ExporterUnderTest(env).start();
+  await run('taskset', ['-a', '-p', '-c', '1', String(exp.process.pid)]).catch(() => {});
+  return exp;
+}
+
+export async function ingestBench(rounds: number, seconds: number): Promise<Row[]> {
+  const rates: Record<string, number[]> = { request: [], upstream: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const kind of ['request', 'upstream'] as const) {
+      const exp = await pinnedExporter();
+      try {
+        rates[kind]?.push((await writer(exp.socketPath, 'rate', String(seconds), kind)).eventsPerSecond as number);
+      } finally {
+        await exp.stop();
+      }
+    }
+  }
+  return [
+    {
+      benchmark: 'exporter ingest, one core',
+      variant: 'request events (exact byte-level reader)',
+      value: `${fmt(median(rates.request ?? []))} events/s`,
+      target: '>= 500,000',
+    },
+    {
+      benchmark: 'exporter ingest, one core',
+      variant: 'other events (JSON.parse + zod)',
+      value: `${fmt(median(rates.upstream ?? []))} events/s`,
+    },
+  ];
+}
+
+export async function memoryBench(events: number): Promise<Row[]> {
+  const exp = await pinnedExporter({ SERIES_LIMIT: '1000' });
+  try {
+    const rss = async () => sumSamples(await exp.metrics(), 'exporter_process_resident_memory_bytes') / 2 ** 20;
+    const idle = await rss();
+    const t = await writer(exp.socketPath, 'count', String(events), 'request');
+    const afterEvents = await rss();
+    await writer(exp.socketPath, 'count', '100000', 'flood');
+    const afterFlood = await rss();
+    const m = await exp.metrics();
+    const counted = sumSamples(m, 'downloader_requests_total');
+    if (counted !== events + 100_000) throw new Error(`memory bench: counted ${counted}, sent ${events + 100_000}`);
+    return [
+      {
+        benchmark: 'exporter RSS',
+        variant: `idle / after ${fmt(events / 1e6, 0)} M events / after 100k-endpoint flood`,
+        value: `${fmt(idle)} / ${fmt(afterEvents)} / ${fmt(afterFlood)} MiB`,
+        target: '<= 100 MiB',
+      },
+      {
+        benchmark: 'exporter ingest, sustained',
+        variant: `${fmt(events / 1e6, 0)} M events, all counted`,
+        value: `${fmt(events / (t.seconds as number))} events/s`,
+      },
+    ];
+  } finally {
+    await exp.stop();
+  }
+}
