@@ -1,9 +1,11 @@
 // npm run bench: every benchmark, one table. Ratios are measured side by side in this one run.
 import { cpus } from 'node:os';
 import { buildAll } from '../scripts/build.mjs';
+import { delayBench } from './delayBench.ts';
 import { ingestBench, memoryBench } from './exporterBench.ts';
 import { loadGenerator, printTable, type Row } from './lib.ts';
 import { overheadBench } from './overhead.ts';
+import { renderBench } from './renderBench.ts';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
@@ -12,6 +14,8 @@ await buildAll();
 const suites: Record<string, () => Promise<Row[]>> = {
   overhead: () => overheadBench(quick ? 2 : 5, quick ? 2 : 5),
   ingest: () => ingestBench(quick ? 1 : 3, quick ? 2 : 5),
+  render: () => renderBench(quick ? 5 : 30),
+  delay: () => delayBench(quick ? 20 : 100),
   memory: () => memoryBench(quick ? 1_000_000 : 10_000_000),
 };
 for (const [name, run] of Object.entries(suites)) {

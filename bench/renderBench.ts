@@ -1,0 +1,68 @@
+// /metrics render time at ~25,000 sample lines: the exporter's own renderer vs prom-client's
+// registry.metrics() holding the same series. Rendering is synchronous, so its time is also the
+// longest stall it can cause to ingest.
+import client from 'prom-client';
+import { loadExporterConfig, responseTimeBounds } from '../exporter/src/config.ts';
+import { createExporter } from '../exporter/src/exporter.ts';
+import { fmt, median, type Row } from './lib.ts';
+
+const SERIES = 1_800; // x (1 counter + 13 histogram lines) + self metrics ~ 25k lines
+
+export async function renderBench(repeats: number): Promise<Row[]> {
+  const exporter = createExporter({ config: loadExporterConfig({ EVENTS_TRANSPORT: 'off' }) });
+  const registry = new client.Registry();
+  const bounds = responseTimeBounds(0.5, 1);
+  const requests = new client.Counter({
+    name: 'downloader_requests_total',
+    help: 'h',
+    labelNames: ['endpoint', 'method', 'status'],
+    registers: [registry],
+  });
+  const latency = new client.Histogram({
+    name: 'downloader_response_time_seconds',
+    help: 'h',
+    labelNames: ['endpoint', 'method'],
+    buckets: bounds,
+    registers: [registry],
+  });
+  const now = Date.now();
+  for (let i = 0; i < SERIES; i++) {
+    const endpoint = `/route/${i}/{id}`;
+    for (let k = 0; k < 20; k++) {
+      const d = 0.001 * (1 + ((i * 7 + k) % 900));
+      exporter.requests.record(endpoint, 'GET', 200, d, now);
+      requests.inc({ endpoint, method: 'GET', status: '200' });
+      latency.observe({ endpoint, method: 'GET' }, d);
+    }
+  }
+  const lines = (await exporter.render('prometheus')).split('\n').filter((l) => l && !l.startsWith('#')).length;
+  const time = async (f: () => Promise<unknown>) => {
+    const out: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      const t = performance.now();
+      await f();
+      out.push(performance.now() - t);
+    }
+    return out;
+  };
+  const ours = await time(() => exporter.render('prometheus'));
+  const theirs = await time(() => registry.metrics());
+  await exporter.stop();
+  const a = median(ours);
+  const b = median(theirs);
+  return [
+    {
+      benchmark: `/metrics render, ${fmt(lines)} sample lines`,
+      variant: 'exporter renderer (= longest ingest stall)',
+      value: `${a.toFixed(1)} ms (max ${Math.max(...ours).toFixed(1)})`,
+      ratio: `${(a / b).toFixed(2)}x`,
+      target: '<= 20 ms; stall <= 50 ms',
+    },
+    {
+      benchmark: `/metrics render, ${fmt(lines)} sample lines`,
+      variant: 'prom-client registry.metrics(), same series',
+      value: `${b.toFixed(1)} ms`,
+      ratio: '1.00x',
+    },
+  ];
+}
