@@ -78,6 +78,8 @@ export class CounterFamily implements Family {
 
 export interface HistogramSeries {
   readonly labels: string;
+  /** Rendered `name_bucket{labels,le="x"} ` per bucket, then `_sum` and `_count` prefixes: built once. */
+  readonly linePrefixes: readonly string[];
   /** Per-bucket (not cumulative) counts; the last slot is +Inf. */
   readonly buckets: Float64Array;
   sum: number;
@@ -101,7 +103,14 @@ export class HistogramFamily implements Family {
     const labels = labelString(this.labelNames, values);
     let s = this.series.get(labels);
     if (!s) {
-      s = { labels, buckets: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 };
+      const le = labels ? `${labels},le="` : 'le="';
+      const braced = labels ? `{${labels}}` : '';
+      const linePrefixes = [
+        ...this.leLabels.map((b) => `${this.name}_bucket{${le}${b}"} `),
+        `${this.name}_sum${braced} `,
+        `${this.name}_count${braced} `,
+      ];
+      s = { labels, linePrefixes, buckets: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 };
       this.series.set(labels, s);
     }
     return s;
@@ -121,19 +130,18 @@ export class HistogramFamily implements Family {
   }
 
   render(_format: ExpositionFormat): string {
-    let out = header(this.name, this.help, 'histogram');
-    const bucket = `${this.name}_bucket{`;
+    const parts: string[] = [header(this.name, this.help, 'histogram')];
+    const n = this.leLabels.length;
     for (const s of this.series.values()) {
-      const prefix = s.labels ? `${bucket}${s.labels},le="` : `${bucket}le="`;
+      const p = s.linePrefixes;
       let cumulative = 0;
-      for (let i = 0; i < this.leLabels.length; i++) {
+      for (let i = 0; i < n; i++) {
         cumulative += s.buckets[i] as number;
-        out += `${prefix}${this.leLabels[i]}"} ${cumulative}\n`;
+        parts.push(`${p[i]}${cumulative}\n`);
       }
-      const labels = s.labels ? `{${s.labels}}` : '';
-      out += `${this.name}_sum${labels} ${formatValue(s.sum)}\n${this.name}_count${labels} ${s.count}\n`;
+      parts.push(`${p[n]}${formatValue(s.sum)}\n${p[n + 1]}${s.count}\n`);
     }
-    return out;
+    return parts.join('');
   }
 }
 
