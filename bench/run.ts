@@ -12,7 +12,7 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const rows: Row[] = [];
 await buildAll();
 const suites: Record<string, () => Promise<Row[]>> = {
-  overhead: () => overheadBench(quick ? 2 : 5, quick ? 2 : 5),
+  overhead: () => overheadBench(quick ? 2 : 10, quick ? 2 : 3),
   ingest: () => ingestBench(quick ? 1 : 3, quick ? 2 : 5),
   render: () => renderBench(quick ? 5 : 30),
   delay: () => delayBench(quick ? 20 : 100),

@@ -11,6 +11,7 @@ export const downloaderEnv = {
   EVENTS_BUFFER_EVENTS: env.int(10_000, 1, 10_000_000),
   EVENTS_BUFFER_BYTES: env.int(1024 * 1024, 1024, 1024 * 1024 * 1024),
   EVENTS_DROP_REPORT_S: env.seconds(10, 0.05, 3600),
+  EVENTS_FLUSH_MS: env.int(20, 1, 1000),
   INSTANCE: env.string(hostname()),
 };
 

@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import { ConfigError } from '@dl/shared';
+import { loadConfigOrExit } from '@dl/shared';
 import { serve } from '@hono/node-server';
 import { createAdminApp } from './admin.ts';
 import { createApp } from './app.ts';
-import { loadDownloaderConfig } from './config.ts';
+import { downloaderEnv } from './config.ts';
 import { createProcessSampler } from './processStats.ts';
 import { withRequestTiming } from './telemetry/requestTiming.ts';
 import { createTelemetry } from './telemetry/telemetry.ts';
@@ -14,14 +14,11 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-let config: ReturnType<typeof loadDownloaderConfig>;
-try {
-  config = loadDownloaderConfig(process.env);
-} catch (err) {
-  fail(err instanceof ConfigError ? err.message : String(err));
-}
-if (config.EVENTS_TRANSPORT === 'redis')
-  fail('Invalid configuration: EVENTS_TRANSPORT="redis": not available yet; use socket or off');
+const config = loadConfigOrExit(downloaderEnv, process.env, (c) =>
+  c.EVENTS_TRANSPORT === 'redis'
+    ? 'Invalid configuration: EVENTS_TRANSPORT="redis": not available yet; use socket or off'
+    : undefined,
+);
 
 const startedAt = Date.now();
 const telemetry = createTelemetry({
@@ -33,6 +30,7 @@ const telemetry = createTelemetry({
   maxEvents: config.EVENTS_BUFFER_EVENTS,
   maxBytes: config.EVENTS_BUFFER_BYTES,
   dropReportMs: config.EVENTS_DROP_REPORT_S * 1000,
+  flushIntervalMs: config.EVENTS_FLUSH_MS,
 });
 const sampler = createProcessSampler();
 const app = createApp({ version: VERSION, startedAt });

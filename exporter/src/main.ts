@@ -1,7 +1,7 @@
-import { ConfigError } from '@dl/shared';
+import { loadConfigOrExit } from '@dl/shared';
 import { serve } from '@hono/node-server';
 import { createExporterApp } from './app.ts';
-import { loadExporterConfig } from './config.ts';
+import { exporterEnv } from './config.ts';
 import { createExporter } from './exporter.ts';
 
 function fail(message: string): never {
@@ -9,14 +9,11 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-let config: ReturnType<typeof loadExporterConfig>;
-try {
-  config = loadExporterConfig(process.env);
-} catch (err) {
-  fail(err instanceof ConfigError ? err.message : String(err));
-}
-if (config.EVENTS_TRANSPORT === 'redis')
-  fail('Invalid configuration: EVENTS_TRANSPORT="redis": not available yet; use socket or off');
+const config = loadConfigOrExit(exporterEnv, process.env, (c) =>
+  c.EVENTS_TRANSPORT === 'redis'
+    ? 'Invalid configuration: EVENTS_TRANSPORT="redis": not available yet; use socket or off'
+    : undefined,
+);
 
 const exporter = createExporter({ config });
 try {

@@ -87,3 +87,23 @@ export function loadConfig<S extends EnvSpec>(spec: S, source: Record<string, st
   }
   return out as ConfigOf<S>;
 }
+
+/**
+ * For `main.ts` only: loads the configuration or prints the one-line reason and exits with 1.
+ * `check` may refuse a combination of values with its own one-line message.
+ */
+export function loadConfigOrExit<S extends EnvSpec>(
+  spec: S,
+  source: Record<string, string | undefined>,
+  check: (config: ConfigOf<S>) => string | undefined = () => undefined,
+): ConfigOf<S> {
+  try {
+    const config = loadConfig(spec, source);
+    const problem = check(config);
+    if (problem) throw new ConfigError(problem);
+    return config;
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : String(err));
+    process.exit(1);
+  }
+}

@@ -1,16 +1,7 @@
+import { mulberry32 } from '@dl/testkit';
 import { describe, expect, it } from 'vitest';
 import { decodeEvent } from './codec.ts';
 import { readRequestLine } from './fastRequest.ts';
-
-function rng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(r: () => number, xs: readonly T[]) => xs[Math.floor(r() * xs.length)] as T;
 /** Mostly one of the first `valid` entries (the valid ones), sometimes anything. */
@@ -73,7 +64,7 @@ function mutate(r: () => number, line: string): string {
 
 describe('readRequestLine (fast path) agrees with JSON.parse + zod', () => {
   it('accepts only what the general decoder accepts, with identical events', () => {
-    const r = rng(7);
+    const r = mulberry32(7);
     let fastHits = 0;
     for (let i = 0; i < 60_000; i++) {
       const line = i % 3 === 2 ? mutate(r, randomLine(r)) : randomLine(r);

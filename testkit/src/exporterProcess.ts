@@ -4,6 +4,20 @@ import { join } from 'node:path';
 import { parseMetrics } from './metricsText.ts';
 import { freePort, type RunningProcess, startService, waitFor } from './processes.ts';
 
+/** Starts the exporter on `port` and `socketPath`; resolves once `/readyz` answers 200. */
+export async function launchExporter(port: number, socketPath: string, env: Record<string, string>): Promise<RunningProcess> {
+  const p = startService('exporter', { EXPORTER_PORT: String(port), EVENTS_SOCKET: socketPath, ...env });
+  await waitFor(
+    'exporter ready',
+    async () => {
+      if (p.child.exitCode !== null) throw new Error(`exporter exited: ${p.output()}`);
+      return (await fetch(`http://127.0.0.1:${port}/readyz`)).ok || undefined;
+    },
+    20_000,
+  );
+  return p;
+}
+
 /** The exporter alone, on a free port and a fresh socket path, for feeding it raw lines. */
 export class ExporterUnderTest {
   process!: RunningProcess;

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { launchExporter } from './exporterProcess.ts';
 import { parseMetrics } from './metricsText.ts';
 import { freePort, getJson, type RunningProcess, startService, waitFor } from './processes.ts';
 
@@ -51,21 +52,8 @@ export class SystemUnderTest {
   }
 
   async startExporter(): Promise<RunningProcess> {
-    this.exporter = startService('exporter', {
-      EXPORTER_PORT: String(this.exporterPort),
-      EVENTS_SOCKET: this.socketPath,
-      ...this.exporterEnv,
-    });
-    const exporter = this.exporter;
-    await waitFor(
-      'exporter /readyz',
-      async () => {
-        if (exporter.child.exitCode !== null) throw new Error(`exporter exited: ${exporter.output()}`);
-        return (await fetch(`${this.metricsBase}/readyz`)).ok || undefined;
-      },
-      20_000,
-    );
-    return exporter;
+    this.exporter = await launchExporter(this.exporterPort, this.socketPath, this.exporterEnv);
+    return this.exporter;
   }
 
   ledger(): Promise<Ledger> {

@@ -11,6 +11,10 @@ export interface EmitterLedger {
   connects: number;
 }
 
+export function emptyLedger(): EmitterLedger {
+  return { emitted: 0, acknowledged: 0, dropped: 0, buffered: 0, buffered_bytes: 0, connected: false, connects: 0 };
+}
+
 export interface EmitterOptions {
   /** Builds the transport; it reports back through the given callbacks. */
   sink: (events: SinkEvents) => EventSink;
@@ -46,15 +50,7 @@ export class TelemetryEmitter {
   private flushImmediate = false;
   private waitingDrain = false;
   private unreportedDrops = 0;
-  private readonly ledger: EmitterLedger = {
-    emitted: 0,
-    acknowledged: 0,
-    dropped: 0,
-    buffered: 0,
-    buffered_bytes: 0,
-    connected: false,
-    connects: 0,
-  };
+  private readonly ledger = emptyLedger();
   private readonly flushIntervalMs: number;
   private readonly flushLines: number;
   private readonly maxEvents: number;
@@ -66,7 +62,7 @@ export class TelemetryEmitter {
 
   constructor(private readonly options: EmitterOptions) {
     this.maxEvents = options.maxEvents ?? 10_000;
-    this.flushIntervalMs = options.flushIntervalMs ?? 5;
+    this.flushIntervalMs = options.flushIntervalMs ?? 20;
     this.flushLines = options.flushLines ?? 256;
     this.maxBytes = options.maxBytes ?? 1024 * 1024;
     this.now = options.now ?? Date.now;

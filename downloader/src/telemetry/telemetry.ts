@@ -1,5 +1,5 @@
 import type { EventInput } from '@dl/shared';
-import { type EmitterLedger, TelemetryEmitter } from './emitter.ts';
+import { type EmitterLedger, emptyLedger, TelemetryEmitter } from './emitter.ts';
 import { encodeRequestLine, type RequestRecorder } from './requestTiming.ts';
 import { SocketSink } from './socketSink.ts';
 
@@ -23,18 +23,9 @@ export interface TelemetryOptions {
   maxEvents?: number;
   maxBytes?: number;
   dropReportMs?: number;
+  flushIntervalMs?: number;
   log?: (message: string) => void;
 }
-
-const emptyLedger: EmitterLedger = {
-  emitted: 0,
-  acknowledged: 0,
-  dropped: 0,
-  buffered: 0,
-  buffered_bytes: 0,
-  connected: false,
-  connects: 0,
-};
 
 export function createTelemetry(options: TelemetryOptions): Telemetry {
   if (options.transport === 'off') {
@@ -42,7 +33,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       enabled: false,
       recordRequest: () => {},
       emit: () => {},
-      ledger: () => ({ ...emptyLedger }),
+      ledger: emptyLedger,
       start: () => {},
       stop: async () => {},
     };
@@ -61,6 +52,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     maxEvents: options.maxEvents,
     maxBytes: options.maxBytes,
     dropReportMs: options.dropReportMs,
+    flushIntervalMs: options.flushIntervalMs,
   });
   return {
     enabled: true,

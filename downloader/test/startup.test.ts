@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { repoRoot } from '@dl/testkit';
+import { describe, expect, it } from 'vitest';
+
+function run(service: 'downloader' | 'exporter', env: Record<string, string>) {
+  const r = spawnSync(process.execPath, [resolve(repoRoot, 'dist', `${service}.mjs`)], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  return { code: r.status, stderr: r.stderr.trim(), stdout: r.stdout.trim() };
+}
+
+describe('bad configuration stops start-up with one line naming the variable', () => {
+  it.each([
+    ['downloader', { PORT: 'abc' }, 'Invalid configuration: PORT="abc": expected a TCP port between 1 and 65535'],
+    [
+      'downloader',
+      { EVENTS_TRANSPORT: 'kafka' },
+      'Invalid configuration: EVENTS_TRANSPORT="kafka": expected one of socket, redis, off',
+    ],
+    [
+      'downloader',
+      { EVENTS_BUFFER_EVENTS: '0' },
+      'Invalid configuration: EVENTS_BUFFER_EVENTS="0": expected an integer between 1 and 10000000',
+    ],
+    [
+      'exporter',
+      { EXPORTER_PORT: '99999' },
+      'Invalid configuration: EXPORTER_PORT="99999": expected a TCP port between 1 and 65535',
+    ],
+    [
+      'exporter',
+      { EVENTS_SOCKET_MODE: 'rw' },
+      'Invalid configuration: EVENTS_SOCKET_MODE="rw": expected an octal file mode such as 0600',
+    ],
+    [
+      'exporter',
+      { SERIES_TTL: 'soon' },
+      'Invalid configuration: SERIES_TTL="soon": expected a number of seconds between 1 and 604800',
+    ],
+  ] as const)('%s with %o', (service, env, line) => {
+    const r = run(service, env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(line);
+    expect(r.stdout).toBe('');
+  });
+
+  it('the exporter refuses a socket path held by a live exporter', async () => {
+    const { ExporterUnderTest } = await import('@dl/testkit');
+    const live = await new ExporterUnderTest().start();
+    try {
+      const r = run('exporter', { EVENTS_SOCKET: live.socketPath, EXPORTER_PORT: '1' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('is in use by another live process');
+    } finally {
+      await live.stop();
+    }
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { OVERFLOW_ENDPOINT, RequestAggregator } from './requestAggregator.ts';
+
+const make = (seriesLimit = 100) => new RequestAggregator({ bounds: [0.1, 0.5, 1], seriesLimit });
+const T0 = 1_764_000_000_000;
+
+describe('RequestAggregator', () => {
+  it('counts requests, errors and histogram per label set', () => {
+    const a = make();
+    a.record('/x', 'GET', 200, 0.05, T0);
+    a.record('/x', 'GET', 200, 0.7, T0);
+    a.record('/x', 'GET', 503, 2, T0);
+    a.record('/y', 'POST', 404, 0.2, T0);
+    expect(a.requests.render('prometheus')).toMatchInlineSnapshot(`
+      "# HELP downloader_requests_total Requests served by the downloader.
+      # TYPE downloader_requests_total counter
+      downloader_requests_total{endpoint="/x",method="GET",status="200"} 2
+      downloader_requests_total{endpoint="/x",method="GET",status="503"} 1
+      downloader_requests_total{endpoint="/y",method="POST",status="404"} 1
+      "
+    `);
+    expect(a.errors.render('openmetrics')).toMatchInlineSnapshot(`
+      "# HELP downloader_errors Requests answered with status >= 400.
+      # TYPE downloader_errors counter
+      downloader_errors_total{endpoint="/x",method="GET",status="503"} 1
+      downloader_errors_total{endpoint="/y",method="POST",status="404"} 1
+      "
+    `);
+    expect(a.responseTime.render('prometheus')).toContain(
+      [
+        'downloader_response_time_seconds_bucket{endpoint="/x",method="GET",le="0.1"} 1',
+        'downloader_response_time_seconds_bucket{endpoint="/x",method="GET",le="0.5"} 1',
+        'downloader_response_time_seconds_bucket{endpoint="/x",method="GET",le="1"} 2',
+        'downloader_response_time_seconds_bucket{endpoint="/x",method="GET",le="+Inf"} 3',
+        'downloader_response_time_seconds_sum{endpoint="/x",method="GET"} 2.75',
+        'downloader_response_time_seconds_count{endpoint="/x",method="GET"} 3',
+      ].join('\n'),
+    );
+  });
+
+  it('folds series past the cap into __overflow__ and counts each overflowed event', () => {
+    const a = make(3);
+    for (let i = 0; i < 10; i++) a.record(`/e${i}`, 'GET', 200, 0.01, T0);
+    a.record('/e0', 'GET', 200, 0.01, T0); // existing series: not overflow
+    expect(a.seriesCount).toBe(4);
+    expect(a.overflowed).toBe(7);
+    const text = a.requests.render('prometheus');
+    expect(text).toContain(`downloader_requests_total{endpoint="${OVERFLOW_ENDPOINT}",method="GET",status="200"} 7`);
+    expect(text).toContain('downloader_requests_total{endpoint="/e0",method="GET",status="200"} 2');
+  });
+
+  it('expires series unseen for the TTL, and only those', () => {
+    const a = make();
+    a.record('/old', 'GET', 200, 0.01, T0);
+    a.record('/new', 'GET', 500, 0.01, T0 + 60_000);
+    expect(a.sweep(T0 + 120_000, 90_000)).toBe(1);
+    expect(a.expired).toBe(1);
+    const text = [a.requests, a.errors, a.responseTime].map((f) => f.render('prometheus')).join('');
+    expect(text).not.toContain('/old');
+    expect(text).toContain('/new');
+    a.record('/old', 'GET', 200, 0.01, T0 + 130_000); // comes back from zero
+    expect(a.requests.render('prometheus')).toContain('downloader_requests_total{endpoint="/old",method="GET",status="200"} 1');
+  });
+
+  it('reports lifetime and windowed figures; old slots leave the windows', () => {
+    const a = make();
+    a.record('/w', 'GET', 200, 0.1, T0);
+    a.record('/w', 'GET', 500, 0.3, T0);
+    const later = T0 + 120_000;
+    a.record('/w', 'GET', 200, 0.2, later);
+    const life = a.performance(later, 200);
+    expect(life.total_requests).toBe(3);
+    expect(life.total_errors).toBe(1);
+    expect(life.endpoints['GET_/w']).toMatchObject({
+      request_count: 3,
+      error_count: 1,
+      min_response_time: 0.1,
+      max_response_time: 0.3,
+    });
+    expect(life.endpoints['GET_/w']?.requests_per_second).toBeCloseTo(3 / 200);
+    const minute = a.performance(later, 200, 60_000);
+    expect(minute.total_requests).toBe(1);
+    expect(minute.endpoints['GET_/w']).toMatchObject({ request_count: 1, error_count: 0, p50_response_time: 0.2 });
+    const five = a.performance(later, 200, 300_000);
+    expect(five.total_requests).toBe(3);
+    expect(a.performance(later + 400_000, 600, 300_000)).toMatchObject({ total_requests: 0, endpoints: {} });
+  });
+});
