@@ -70,17 +70,24 @@ export class SocketReceiver implements EventSource {
 
   private accept(socket: net.Socket): void {
     this.sockets.add(socket);
+    const delay = this.options.ackDelayMs ?? 20;
     let consumed = 0;
+    let lastAckAt = 0;
     let ackTimer: NodeJS.Timeout | undefined;
     const ack = () => {
       ackTimer = undefined;
+      lastAckAt = performance.now();
       if (!socket.writable || socket.writableLength > ACK_BACKLOG_LIMIT) return;
       socket.write(`${consumed}\n`);
     };
     const framer = new LineFramer(MAX_LINE_BYTES, this.options.onLine, this.options.onTooLong);
     socket.on('data', (chunk: Buffer) => {
       consumed += framer.push(chunk);
-      if (!ackTimer) ackTimer = setTimeout(ack, this.options.ackDelayMs ?? 20);
+      if (ackTimer) return;
+      // Batches arriving further apart than the delay are acknowledged at once (no extra wakeup);
+      // a stream of chunks is acknowledged once per delay.
+      if (performance.now() - lastAckAt >= delay) ack();
+      else ackTimer = setTimeout(ack, delay);
     });
     socket.on('error', () => {});
     socket.on('close', () => {
