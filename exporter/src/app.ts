@@ -45,6 +45,9 @@ export function createExporterApp(exporter: Exporter): Hono {
     return c.json({ uptime_seconds: uptime, ...exporter.requests.performance(now, uptime), windows });
   });
 
+  app.get('/metrics/health-score', (c) => c.json(exporter.health()));
+  app.get('/metrics/live', (c) => c.json(exporter.live()));
+
   app.notFound((c) => c.json({ success: false, error: `no route for ${c.req.path}`, error_type: 'not_found' }, 404));
   return app;
 }

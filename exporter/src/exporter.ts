@@ -1,10 +1,16 @@
 import { DomainAggregator } from './aggregate/domainAggregator.ts';
 import { RequestAggregator } from './aggregate/requestAggregator.ts';
-import type { ExporterConfig } from './config.ts';
-import { responseTimeBounds } from './config.ts';
+import { type ExporterConfig, healthThresholds, responseTimeBounds } from './config.ts';
 import { createProcessRegistries, renderExposition } from './exposition.ts';
+import { computeHealth, FACTORS, type HealthReport } from './health/healthScore.ts';
+import { takeSnapshot } from './health/snapshot.ts';
+import { buildLive } from './live.ts';
 import { CollectedFamily, type ExpositionFormat, type Family } from './metrics/families.ts';
+import { downloaderFamilies, redisFamilies } from './metrics/polledFamilies.ts';
 import { Pipeline } from './pipeline.ts';
+import { createDownloaderPoller } from './pollers/downloaderPoller.ts';
+import { PollMetrics } from './pollers/poller.ts';
+import { createRedisPoller } from './pollers/redisPoller.ts';
 import { SocketReceiver } from './receivers/socketReceiver.ts';
 
 export interface ExporterDeps {
@@ -15,14 +21,17 @@ export interface ExporterDeps {
 
 export type Exporter = ReturnType<typeof createExporter>;
 
-/** Wires receivers -> pipeline -> aggregators -> exposition. Owns no HTTP and reads no environment. */
+/** Wires receivers -> pipeline -> aggregators, pollers and the health score. Owns no HTTP, reads no environment. */
 export function createExporter(deps: ExporterDeps) {
   const { config } = deps;
   const now = deps.now ?? Date.now;
   const startedAt = now();
+  const windowMs = config.HEALTH_WINDOW * 1000;
   const requests = new RequestAggregator({
     bounds: responseTimeBounds(config.APDEX_T_S, config.SLO_LATENCY_S),
     seriesLimit: config.SERIES_LIMIT,
+    apdexT: config.APDEX_T_S,
+    slots: Math.max(30, Math.ceil(windowMs / 10_000)),
   });
   const domain = new DomainAggregator();
   const pipeline = new Pipeline({ requests, domain, now });
@@ -36,40 +45,91 @@ export function createExporter(deps: ExporterDeps) {
           log: deps.log,
         })
       : undefined;
+  const pollMetrics = new PollMetrics();
+  const intervalMs = config.POLL_INTERVAL_S * 1000;
+  const downloader = createDownloaderPoller({
+    url: config.DOWNLOADER_STATS_URL as string,
+    intervalMs,
+    metrics: pollMetrics,
+    now,
+    log: deps.log,
+  });
+  const redis = config.REDIS_URL
+    ? createRedisPoller({ url: config.REDIS_URL, intervalMs, metrics: pollMetrics, log: deps.log })
+    : undefined;
+  const thresholds = healthThresholds(config);
+  const sources = {
+    requests,
+    dropped: domain.droppedRecent,
+    eventLag: pipeline.recentDelay,
+    downloader,
+    redis: redis?.poller,
+    windowMs,
+  };
+  const health = (): HealthReport => computeHealth(takeSnapshot(sources, now()), thresholds);
+  // One scrape reads the score three times (score, penalties, Apdex): compute it once per scrape.
+  let scraped: HealthReport | undefined;
+  const scrapeHealth = (): HealthReport => {
+    scraped ??= health();
+    return scraped;
+  };
   const registries = createProcessRegistries('exporter_');
+  const uptimeSeconds = () => (now() - startedAt) / 1000;
 
-  const selfFamilies: Family[] = [
-    new CollectedFamily('downloader_uptime_seconds', 'Seconds since the downloader started (from its hello).', [], () =>
-      domain.lastHello ? [[[], (now() - domain.lastHello.started_at) / 1000]] : [],
-    ),
+  const self = (name: string, help: string, value: () => number | undefined, type: 'gauge' | 'counter' = 'gauge') =>
     new CollectedFamily(
-      'exporter_series_overflow_total',
-      'Request events folded into the __overflow__ series by the cardinality cap.',
+      name,
+      help,
       [],
-      () => [[[], requests.overflowed]],
-      'counter',
+      () => {
+        const v = value();
+        return v === undefined ? [] : [[[], v]];
+      },
+      type,
+    );
+  const downloaderUptime = () => {
+    if (downloader.up && downloader.value) return downloader.value.uptime_seconds;
+    return domain.lastHello ? (now() - domain.lastHello.started_at) / 1000 : undefined;
+  };
+  const healthFamilies: Family[] = [
+    self(
+      'downloader_health_score',
+      'Health score 0-100 over HEALTH_WINDOW (0 when the downloader is unreachable).',
+      () => scrapeHealth().overall_score,
     ),
-    new CollectedFamily(
-      'exporter_series_expired_total',
-      'Request series removed after SERIES_TTL unseen.',
-      [],
-      () => [[[], requests.expired]],
-      'counter',
-    ),
-    new CollectedFamily('exporter_request_series', 'Live (endpoint, method) request series.', [], () => [
-      [[], requests.seriesCount],
-    ]),
-    new CollectedFamily('exporter_series_limit', 'Cap on (endpoint, method) request series.', [], () => [
-      [[], config.SERIES_LIMIT],
-    ]),
-    new CollectedFamily('exporter_socket_connections', 'Emitters connected to the event socket.', [], () => [
-      [[], socket?.connections ?? 0],
-    ]),
-    new CollectedFamily('exporter_last_event_age_seconds', 'Seconds since the last valid event.', [], () =>
-      domain.lastEventAt ? [[[], (now() - domain.lastEventAt) / 1000]] : [],
+    new CollectedFamily('downloader_health_factor_penalty', 'Points each factor takes off the health score.', ['factor'], () => {
+      const r = scrapeHealth();
+      return FACTORS.map((f) => [[f], r.factors[f].penalty] as const);
+    }),
+    self(
+      'downloader_apdex',
+      'Apdex over HEALTH_WINDOW with T = APDEX_T_S (absent without traffic).',
+      () => scrapeHealth().factors.apdex.value ?? undefined,
     ),
   ];
-  const families = [...requests.families, ...domain.families, ...pipeline.families, ...selfFamilies];
+  const families: Family[] = [
+    ...requests.families,
+    ...domain.families,
+    self('downloader_uptime_seconds', 'Seconds since the downloader started.', downloaderUptime),
+    ...downloaderFamilies(downloader),
+    ...(redis ? redisFamilies(redis.poller) : []),
+    ...healthFamilies,
+    ...pipeline.families,
+    ...pollMetrics.families,
+    self(
+      'exporter_series_overflow_total',
+      'Request events folded into the __overflow__ series by the cardinality cap.',
+      () => requests.overflowed,
+      'counter',
+    ),
+    self('exporter_series_expired_total', 'Request series removed after SERIES_TTL unseen.', () => requests.expired, 'counter'),
+    self('exporter_request_series', 'Live (endpoint, method) request series.', () => requests.seriesCount),
+    self('exporter_series_limit', 'Cap on (endpoint, method) request series.', () => config.SERIES_LIMIT),
+    self('exporter_socket_connections', 'Emitters connected to the event socket.', () => socket?.connections ?? 0),
+    self('exporter_last_event_age_seconds', 'Seconds since the last valid event.', () =>
+      domain.lastEventAt ? (now() - domain.lastEventAt) / 1000 : undefined,
+    ),
+  ];
   const sweeper = setInterval(() => requests.sweep(now(), config.SERIES_TTL * 1000), 30_000);
   sweeper.unref();
 
@@ -78,16 +138,28 @@ export function createExporter(deps: ExporterDeps) {
     pipeline,
     requests,
     domain,
+    downloader,
+    redis: redis?.poller,
     startedAt,
     now,
-    uptimeSeconds: () => (now() - startedAt) / 1000,
+    uptimeSeconds,
+    health,
+    live: () =>
+      buildLive({ now: now(), uptimeSeconds: uptimeSeconds(), requests, domain, pipeline, downloader, redis: redis?.poller }),
     ready: () => config.EVENTS_TRANSPORT === 'off' || (socket?.listening ?? false),
-    render: (format: ExpositionFormat) => renderExposition(families, registries, format),
+    render: (format: ExpositionFormat) => {
+      scraped = undefined;
+      return renderExposition(families, registries, format);
+    },
     async start(): Promise<void> {
       await socket?.start();
+      downloader.start();
+      redis?.poller.start();
     },
     async stop(): Promise<void> {
       clearInterval(sweeper);
+      downloader.stop();
+      await redis?.close();
       await socket?.close();
     },
   };

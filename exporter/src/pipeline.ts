@@ -11,6 +11,7 @@ import {
 } from '@dl/shared';
 import type { DomainAggregator } from './aggregate/domainAggregator.ts';
 import type { RequestAggregator } from './aggregate/requestAggregator.ts';
+import { WindowedStats } from './aggregate/windowedStats.ts';
 import { CounterFamily, type CounterSeries, type Family, HistogramFamily, type HistogramSeries } from './metrics/families.ts';
 
 const TRANSPORTS: readonly TransportName[] = ['socket', 'redis'];
@@ -43,6 +44,8 @@ export class Pipeline {
     DELAY_BOUNDS,
   );
   private readonly delaySeries: HistogramSeries = this.delay.get();
+  /** Event delay over recent slots (10 s x 180), for the health score's telemetry factor. */
+  readonly recentDelay = new WindowedStats(10_000, 180);
   private readonly receivedBy: Record<TransportName, Record<EventKind, CounterSeries>>;
   private readonly rejectedBy: Record<RejectReason, CounterSeries>;
   private readonly reader = new RequestLineReader();
@@ -72,6 +75,12 @@ export class Pipeline {
     return n;
   }
 
+  get receivedTotal(): number {
+    let n = 0;
+    for (const byKind of Object.values(this.receivedBy)) for (const s of Object.values(byKind)) n += s.value;
+    return n;
+  }
+
   /** Aggregates or rejects the line `bytes[start, end)` (newline excluded). */
   handleLine(bytes: Uint8Array, start: number, end: number, transport: TransportName): void {
     if (this.reader.read(bytes, start, end, this.visitors[transport])) return;
@@ -93,12 +102,18 @@ export class Pipeline {
     const now = this.deps.now();
     this.receivedBy[transport][event.kind].value++;
     this.deps.domain.lastEventAt = now;
-    this.delay.observe(this.delaySeries, Math.max(0, (now - event.ts) / 1000));
+    this.observeDelay(now, event.ts);
     if (event.kind === 'request') {
       this.deps.requests.record(event.endpoint, event.method, event.status, event.duration_s, now);
     } else {
-      this.deps.domain.record(event);
+      this.deps.domain.record(event, now);
     }
+  }
+
+  private observeDelay(now: number, ts: number): void {
+    const delay = now > ts ? (now - ts) / 1000 : 0;
+    this.delay.observe(this.delaySeries, delay);
+    this.recentDelay.record(delay, 0, now);
   }
 
   private requestVisitor(received: CounterSeries): RequestVisitor {
@@ -107,7 +122,7 @@ export class Pipeline {
       const t = now();
       received.value++;
       domain.lastEventAt = t;
-      this.delay.observe(this.delaySeries, t > ts ? (t - ts) / 1000 : 0);
+      this.observeDelay(t, ts);
       requests.record(endpoint, method, status, durationS, t);
     };
   }

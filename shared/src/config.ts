@@ -22,21 +22,25 @@ function field<T>(schema: z.ZodType<T>, fallback: T | undefined, expected: strin
 const intString = (min: number, max: number) =>
   z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
 
+const decimal = (fallback: number, min: number, max: number, expected: string) =>
+  field(
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?$/)
+      .transform(Number)
+      .pipe(z.number().min(min).max(max)),
+    fallback,
+    expected,
+  );
+
 /** Builders for the environment variables this project reads. */
 export const env = {
   port: (fallback: number) => field(intString(1, 65_535), fallback, 'a TCP port between 1 and 65535'),
   int: (fallback: number, min: number, max: number) =>
     field(intString(min, max), fallback, `an integer between ${min} and ${max}`),
   seconds: (fallback: number, min: number, max: number) =>
-    field(
-      z
-        .string()
-        .regex(/^\d+(\.\d+)?$/)
-        .transform(Number)
-        .pipe(z.number().min(min).max(max)),
-      fallback,
-      `a number of seconds between ${min} and ${max}`,
-    ),
+    decimal(fallback, min, max, `a number of seconds between ${min} and ${max}`),
+  number: (fallback: number, min: number, max: number) => decimal(fallback, min, max, `a number between ${min} and ${max}`),
   oneOf: <const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) =>
     field(z.enum(values) as unknown as z.ZodType<T[number]>, fallback, `one of ${values.join(', ')}`),
   flag: () =>

@@ -2,4 +2,5 @@ export * from './codec.ts';
 export * from './config.ts';
 export * from './events.ts';
 export * from './fastRequest.ts';
+export * from './stats.ts';
 export * from './transport.ts';

@@ -39,6 +39,12 @@ export class SystemUnderTest {
   async start(): Promise<this> {
     [this.port, this.adminPort, this.exporterPort] = await Promise.all([freePort(), freePort(), freePort()]);
     await this.startExporter();
+    await this.startDownloader();
+    return this;
+  }
+
+  /** Starts (or restarts after `downloader.stop()`) the downloader on the same ports. */
+  async startDownloader(): Promise<void> {
     this.downloader = startService('downloader', {
       PORT: String(this.port),
       HOST: '127.0.0.1',
@@ -48,11 +54,13 @@ export class SystemUnderTest {
     });
     // Readiness through the admin listener: it is not user traffic, so counts start at zero.
     await waitFor('emitter connected', async () => (await this.ledger()).connected || undefined, 20_000);
-    return this;
   }
 
   async startExporter(): Promise<RunningProcess> {
-    this.exporter = await launchExporter(this.exporterPort, this.socketPath, this.exporterEnv);
+    this.exporter = await launchExporter(this.exporterPort, this.socketPath, {
+      DOWNLOADER_STATS_URL: `http://127.0.0.1:${this.adminPort}/internal/stats`,
+      ...this.exporterEnv,
+    });
     return this.exporter;
   }
 
@@ -76,6 +84,10 @@ export class SystemUnderTest {
       },
       timeoutMs,
     );
+  }
+
+  async json<T>(path: string): Promise<T> {
+    return getJson<T>(`${this.metricsBase}${path}`);
   }
 
   async stop(): Promise<void> {

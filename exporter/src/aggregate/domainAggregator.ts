@@ -8,6 +8,7 @@ import {
   WEBHOOK_OUTCOMES,
 } from '@dl/shared';
 import { CounterFamily, type CounterSeries, type Family, HistogramFamily } from '../metrics/families.ts';
+import { SlidingSum } from './windowedStats.ts';
 
 const DURATION_BOUNDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60];
 
@@ -68,6 +69,8 @@ export class DomainAggregator {
     "Events the downloader's emitter dropped because its buffer was full.",
   );
   private readonly droppedSeries = this.dropped.get();
+  /** Drops reported per 10 s slot over the last 30 minutes, for the health window. */
+  readonly droppedRecent = new SlidingSum(10_000, 180);
   /** The latest hello: who is sending, since when. */
   lastHello: HelloEvent | undefined;
   lastEventAt = 0;
@@ -91,7 +94,7 @@ export class DomainAggregator {
     return this.droppedSeries.value;
   }
 
-  record(event: TelemetryEvent): void {
+  record(event: TelemetryEvent, nowMs: number): void {
     switch (event.kind) {
       case 'upstream':
         this.upstream.inc(event.outcome);
@@ -114,6 +117,7 @@ export class DomainAggregator {
         return;
       case 'dropped':
         this.droppedSeries.value += event.count;
+        this.droppedRecent.add(event.count, nowMs);
         return;
       case 'hello':
         this.lastHello = event;

@@ -1,6 +1,6 @@
 import { CounterFamily, type CounterSeries, type Family, HistogramFamily, type HistogramSeries } from '../metrics/families.ts';
 import { DDSketch } from './ddsketch.ts';
-import { figures, type PerformanceFigures, WindowedStats } from './windowedStats.ts';
+import { emptyTotals, figures, type PerformanceFigures, WindowedStats, type WindowTotals } from './windowedStats.ts';
 
 export const OVERFLOW_ENDPOINT = '__overflow__';
 
@@ -9,6 +9,8 @@ export interface RequestAggregatorOptions {
   bounds: readonly number[];
   /** Most (endpoint, method) series kept; past it, events go to `endpoint="__overflow__"`. */
   seriesLimit: number;
+  /** Apdex T in seconds: the windows count satisfied (<= T) and tolerating (<= 4T) requests. */
+  apdexT?: number;
   slotMs?: number;
   slots?: number;
 }
@@ -139,6 +141,13 @@ export class RequestAggregator {
     };
   }
 
+  /** Every series' last `windowMs` added up: the health score's traffic figures. */
+  windowTotals(windowMs: number, nowMs: number): WindowTotals {
+    const totals = emptyTotals();
+    for (const s of this.series.values()) s.stats.mergeWindow(totals, windowMs, nowMs);
+    return totals;
+  }
+
   private createSeries(endpoint: string, method: string, nowMs: number): RequestSeries {
     if (this.series.size >= this.options.seriesLimit) {
       this.overflowed++;
@@ -152,7 +161,7 @@ export class RequestAggregator {
       method,
       histogram: this.responseTime.get([endpoint, method]),
       statuses: new Map(),
-      stats: new WindowedStats(this.slotMs, this.slots),
+      stats: new WindowedStats(this.slotMs, this.slots, this.options.apdexT),
       lastSeen: nowMs,
     };
     this.series.set(`${method}_${endpoint}`, s);

@@ -20,6 +20,22 @@ interface Slot {
   sketch: DDSketch;
   errors: number;
   serverErrors: number;
+  satisfied: number;
+  tolerating: number;
+}
+
+/** What a window adds up to; `mergeWindow` adds into one of these across series. */
+export interface WindowTotals {
+  sketch: DDSketch;
+  errors: number;
+  serverErrors: number;
+  /** Apdex: at or under T, and over T but at or under 4T. */
+  satisfied: number;
+  tolerating: number;
+}
+
+export function emptyTotals(): WindowTotals {
+  return { sketch: new DDSketch(), errors: 0, serverErrors: 0, satisfied: 0, tolerating: 0 };
 }
 
 /**
@@ -35,6 +51,7 @@ export class WindowedStats {
   constructor(
     private readonly slotMs: number,
     slots: number,
+    private readonly apdexT = Number.POSITIVE_INFINITY,
   ) {
     this.ring = new Array(slots);
   }
@@ -42,19 +59,10 @@ export class WindowedStats {
   record(durationS: number, status: number, nowMs: number): void {
     const bin = this.lifetime.indexOf(durationS);
     this.lifetime.acceptAt(durationS, bin);
-    const epoch = Math.floor(nowMs / this.slotMs);
-    const index = epoch % this.ring.length;
-    let slot = this.ring[index];
-    if (!slot) {
-      slot = { epoch, sketch: new DDSketch(), errors: 0, serverErrors: 0 };
-      this.ring[index] = slot;
-    } else if (slot.epoch !== epoch) {
-      slot.epoch = epoch;
-      slot.sketch.reset();
-      slot.errors = 0;
-      slot.serverErrors = 0;
-    }
+    const slot = this.slotAt(nowMs);
     slot.sketch.acceptAt(durationS, bin);
+    if (durationS <= this.apdexT) slot.satisfied++;
+    else if (durationS <= 4 * this.apdexT) slot.tolerating++;
     if (status >= 400) {
       this.lifetimeErrors++;
       slot.errors++;
@@ -65,20 +73,77 @@ export class WindowedStats {
     }
   }
 
-  /** Merges the slots covering the last `windowMs` (rounded up to whole slots, current one included). */
-  window(windowMs: number, nowMs: number): { sketch: DDSketch; errors: number; serverErrors: number } {
-    const sketch = new DDSketch();
-    let errors = 0;
-    let serverErrors = 0;
+  /** The slots covering the last `windowMs` (rounded up to whole slots, current one included). */
+  window(windowMs: number, nowMs: number): WindowTotals {
+    const totals = emptyTotals();
+    this.mergeWindow(totals, windowMs, nowMs);
+    return totals;
+  }
+
+  mergeWindow(into: WindowTotals, windowMs: number, nowMs: number): void {
     const current = Math.floor(nowMs / this.slotMs);
     const oldest = current - Math.ceil(windowMs / this.slotMs) + 1;
     for (const slot of this.ring) {
       if (!slot || slot.epoch < oldest || slot.epoch > current) continue;
-      sketch.merge(slot.sketch);
-      errors += slot.errors;
-      serverErrors += slot.serverErrors;
+      into.sketch.merge(slot.sketch);
+      into.errors += slot.errors;
+      into.serverErrors += slot.serverErrors;
+      into.satisfied += slot.satisfied;
+      into.tolerating += slot.tolerating;
     }
-    return { sketch, errors, serverErrors };
+  }
+
+  private slotAt(nowMs: number): Slot {
+    const epoch = Math.floor(nowMs / this.slotMs);
+    const index = epoch % this.ring.length;
+    let slot = this.ring[index];
+    if (!slot) {
+      slot = { epoch, sketch: new DDSketch(), errors: 0, serverErrors: 0, satisfied: 0, tolerating: 0 };
+      this.ring[index] = slot;
+    } else if (slot.epoch !== epoch) {
+      slot.epoch = epoch;
+      slot.sketch.reset();
+      slot.errors = 0;
+      slot.serverErrors = 0;
+      slot.satisfied = 0;
+      slot.tolerating = 0;
+    }
+    return slot;
+  }
+}
+
+/** A count over a sliding window of slots (drops reported, for the health score). */
+export class SlidingSum {
+  private readonly epochs: Float64Array;
+  private readonly sums: Float64Array;
+
+  constructor(
+    private readonly slotMs: number,
+    slots: number,
+  ) {
+    this.epochs = new Float64Array(slots).fill(-1);
+    this.sums = new Float64Array(slots);
+  }
+
+  add(value: number, nowMs: number): void {
+    const epoch = Math.floor(nowMs / this.slotMs);
+    const i = epoch % this.sums.length;
+    if (this.epochs[i] !== epoch) {
+      this.epochs[i] = epoch;
+      this.sums[i] = 0;
+    }
+    this.sums[i] = (this.sums[i] as number) + value;
+  }
+
+  total(windowMs: number, nowMs: number): number {
+    const current = Math.floor(nowMs / this.slotMs);
+    const oldest = current - Math.ceil(windowMs / this.slotMs) + 1;
+    let sum = 0;
+    for (let i = 0; i < this.sums.length; i++) {
+      const e = this.epochs[i] as number;
+      if (e >= oldest && e <= current) sum += this.sums[i] as number;
+    }
+    return sum;
   }
 }
 

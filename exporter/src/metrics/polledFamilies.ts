@@ -1,0 +1,121 @@
+import type { DownloaderStats, PoolStats } from '@dl/shared';
+import type { Poller } from '../pollers/poller.ts';
+import type { RedisFigures } from '../pollers/redisPoller.ts';
+import { CollectedFamily, type Family } from './families.ts';
+
+export const POOLS = ['pdf', 'batch'] as const;
+export const COMPONENTS = ['downloader', 'redis', 'http_client', 'pdf_browser'] as const;
+type Sample = readonly [readonly string[], number];
+
+export function utilization(p: PoolStats | undefined): number {
+  return p && p.limit > 0 ? (100 * p.active) / p.limit : 0;
+}
+
+/**
+ * Component states: 1 up, 0 down; a component the downloader reports as not configured (Redis
+ * without REDIS_URL, no PDF browser section) has no series. Before the first good poll all are 0.
+ */
+export function componentStates(poller: Poller<DownloaderStats>): Partial<Record<(typeof COMPONENTS)[number], boolean>> {
+  const s = poller.value;
+  if (!poller.up || !s) return { downloader: false, redis: false, http_client: false, pdf_browser: false };
+  const states: Partial<Record<(typeof COMPONENTS)[number], boolean>> = { downloader: true };
+  if (s.redis?.configured) states.redis = s.redis.up;
+  if (s.http_client) states.http_client = s.http_client.healthy;
+  if (s.pdf_browser) states.pdf_browser = s.pdf_browser.available;
+  return states;
+}
+
+/** Gauges read at scrape time from the last downloader poll. Pools exist from start-up at 0. */
+export function downloaderFamilies(poller: Poller<DownloaderStats>): Family[] {
+  const stats = () => (poller.up ? poller.value : undefined);
+  const perPool = (pick: (p: PoolStats | undefined) => number) => (): Sample[] =>
+    POOLS.map((pool) => [[pool], pick(stats()?.pools?.[pool])]);
+  const gauge = (name: string, help: string, labels: string[], collect: () => Iterable<Sample>) =>
+    new CollectedFamily(name, help, labels, collect);
+  const single = (f: (s: DownloaderStats) => number) => (): Sample[] => {
+    const s = stats();
+    return s ? [[[], f(s)]] : [];
+  };
+  return [
+    gauge(
+      'downloader_concurrency_limit',
+      'Slots of each work pool.',
+      ['pool'],
+      perPool((p) => p?.limit ?? 0),
+    ),
+    gauge(
+      'downloader_concurrency_active',
+      'Busy slots of each work pool.',
+      ['pool'],
+      perPool((p) => p?.active ?? 0),
+    ),
+    gauge(
+      'downloader_concurrency_queued',
+      'Work waiting for a slot.',
+      ['pool'],
+      perPool((p) => p?.queued ?? 0),
+    ),
+    gauge(
+      'downloader_concurrency_utilization_percent',
+      'Busy slots as a percentage of the limit.',
+      ['pool'],
+      perPool(utilization),
+    ),
+    gauge('downloader_http_client_connections', 'Upstream HTTP client connections by state.', ['state'], () => {
+      const c = stats()?.http_client?.connections;
+      return (['active', 'idle', 'pending'] as const).map((k) => [[k], c?.[k] ?? 0] as const);
+    }),
+    gauge('downloader_circuit_breakers', 'Per-host circuit breakers by state.', ['state'], () => {
+      const b = stats()?.circuit_breakers;
+      return (['closed', 'open', 'half_open'] as const).map((k) => [[k], b?.[k] ?? 0] as const);
+    }),
+    gauge('downloader_component_up', 'Whether each component works (1) or not (0).', ['component'], () =>
+      Object.entries(componentStates(poller)).map(([c, up]) => [[c], up ? 1 : 0] as const),
+    ),
+    gauge(
+      'downloader_event_loop_lag_seconds',
+      'Mean event-loop delay of the downloader since the previous poll.',
+      [],
+      single((s) => s.process.event_loop_lag_seconds),
+    ),
+    new CollectedFamily(
+      'downloader_process_cpu_seconds_total',
+      'CPU seconds used by the downloader.',
+      [],
+      single((s) => s.process.cpu_seconds_total),
+      'counter',
+    ),
+    gauge(
+      'downloader_process_resident_memory_bytes',
+      'Resident memory of the downloader.',
+      [],
+      single((s) => s.process.resident_memory_bytes),
+    ),
+  ];
+}
+
+/** Redis figures from the exporter's own poll; `up` is always present once REDIS_URL is set. */
+export function redisFamilies(poller: Poller<RedisFigures>): Family[] {
+  const value = (f: (r: RedisFigures) => number | undefined) => (): Sample[] => {
+    const r = poller.up ? poller.value : undefined;
+    const v = r ? f(r) : undefined;
+    return v === undefined ? [] : [[[], v]];
+  };
+  const g = (name: string, help: string, f: (r: RedisFigures) => number | undefined, type: 'gauge' | 'counter' = 'gauge') =>
+    new CollectedFamily(name, help, [], value(f), type);
+  return [
+    new CollectedFamily('downloader_redis_up', 'Whether the last poll of Redis succeeded.', [], () => [[[], poller.up ? 1 : 0]]),
+    g('downloader_redis_connected_clients', 'Clients connected to Redis.', (r) => r.connected_clients),
+    g('downloader_redis_used_memory_bytes', 'Memory used by Redis.', (r) => r.used_memory_bytes),
+    g('downloader_redis_commands_processed_total', 'Commands Redis has processed.', (r) => r.commands_processed_total, 'counter'),
+    g('downloader_redis_keyspace_hits_total', 'Successful key lookups in Redis.', (r) => r.keyspace_hits_total, 'counter'),
+    g('downloader_redis_keyspace_misses_total', 'Failed key lookups in Redis.', (r) => r.keyspace_misses_total, 'counter'),
+    g('downloader_redis_ping_seconds', 'Round trip of the last PING.', (r) => r.ping_seconds),
+    g('downloader_redis_stream_length', 'Entries in the events stream.', (r) => r.stream_length),
+    g(
+      'downloader_redis_stream_pending',
+      'Events stream entries delivered to the exporter and not yet acknowledged.',
+      (r) => r.stream_pending,
+    ),
+  ];
+}
