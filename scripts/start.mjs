@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildAll } from './build.mjs';
+import { NODE_FLAGS } from './nodeFlags.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
@@ -12,7 +13,7 @@ const children = new Map();
 let stopping = false;
 
 function start(name, entry) {
-  const child = spawn(process.execPath, ['--enable-source-maps', entry], { cwd: root, stdio: 'inherit', env: process.env });
+  const child = spawn(process.execPath, [...NODE_FLAGS[name], entry], { cwd: root, stdio: 'inherit', env: process.env });
   children.set(name, child);
   child.on('exit', (code, signal) => {
     children.delete(name);

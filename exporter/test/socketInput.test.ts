@@ -81,6 +81,33 @@ describe('garbage on the socket', () => {
   });
 });
 
+describe('many clients', () => {
+  const exp = new ExporterUnderTest();
+  beforeAll(() => exp.start());
+  afterAll(() => exp.stop());
+
+  it('counts and acknowledges each of 5 concurrent connections on its own', async () => {
+    const clients = await Promise.all(Array.from({ length: 5 }, () => RawEventClient.connect(exp.socketPath)));
+    await Promise.all(
+      clients.map(async (c, i) => {
+        for (let batch = 0; batch < 10; batch++) {
+          let text = '';
+          for (let k = 0; k < 100 * (i + 1); k++) text += request(`/client/${i}`, 0.001);
+          await c.write(text);
+        }
+        await c.waitAcked(1_000 * (i + 1));
+      }),
+    );
+    const m = await exp.metrics();
+    clients.forEach((c, i) => {
+      expect(c.acked).toBe(1_000 * (i + 1));
+      expect(sumSamples(m, 'downloader_requests_total', { endpoint: `/client/${i}` })).toBe(1_000 * (i + 1));
+    });
+    expect(sumSamples(m, 'exporter_socket_connections')).toBe(5);
+    for (const c of clients) c.close();
+  });
+});
+
 describe('cardinality flood', () => {
   const exp = new ExporterUnderTest({ SERIES_LIMIT: '500' });
   beforeAll(() => exp.start());

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../../scripts/nodeFlags.mjs';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -49,7 +50,7 @@ export interface RunningProcess {
 
 /** Starts a built service (`dist/<name>.mjs`, see testkit's globalSetup) exactly as `npm start` runs it. */
 export function startService(name: 'downloader' | 'exporter', env: Record<string, string>): RunningProcess {
-  return spawnNode(['--enable-source-maps', resolve(repoRoot, 'dist', `${name}.mjs`)], env, name);
+  return spawnNode([...NODE_FLAGS[name], resolve(repoRoot, 'dist', `${name}.mjs`)], env, name);
 }
 
 /** Starts a TypeScript entry point with node + tsx (bench fixtures). The PID is the real process. */

@@ -1,0 +1,1 @@
+export const NODE_FLAGS: { downloader: string[]; exporter: string[] };
