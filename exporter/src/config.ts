@@ -4,6 +4,7 @@ import type { HealthThresholds } from './health/healthScore.ts';
 export const exporterEnv = {
   EXPORTER_PORT: env.port(9464),
   EXPORTER_HOST: env.string('127.0.0.1'),
+  EXPORTER_NICE: env.int(10, 0, 19),
   EVENTS_TRANSPORT: env.oneOf(['socket', 'redis', 'off'] as const, 'socket'),
   EVENTS_SOCKET: env.string('/tmp/downloader-events.sock'),
   EVENTS_SOCKET_MODE: env.fileMode(0o600),

@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { loadConfigOrExit } from '@dl/shared';
 import { serve } from '@hono/node-server';
 import { createExporterApp } from './app.ts';
@@ -14,6 +15,14 @@ const config = loadConfigOrExit(exporterEnv, process.env, (c) =>
     ? 'Invalid configuration: EVENTS_TRANSPORT="redis": not available yet; use socket or off'
     : undefined,
 );
+
+// Yield the CPU to the downloader when both want it: a sidecar shares its pod's cores, and the
+// request path comes first. Raising one's own niceness needs no privilege.
+try {
+  setPriority(config.EXPORTER_NICE);
+} catch {
+  console.error(`exporter: could not set niceness ${config.EXPORTER_NICE}; running at the default priority`);
+}
 
 const exporter = createExporter({ config });
 try {
