@@ -1,5 +1,6 @@
 // Bundles each process into one ESM file under dist/ (esbuild, ~0.2 s). Running plain node on the
 // bundle starts faster and uses ~40 MiB less memory than running the TypeScript through a loader.
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { build } from 'esbuild';
 
 export async function buildAll() {
@@ -19,6 +20,11 @@ export async function buildAll() {
     },
     absWorkingDir: new URL('..', import.meta.url).pathname,
   });
+  // The dashboard's static files sit next to the bundle, as they sit next to assets.ts in the source.
+  mkdirSync(new URL('../dist/', import.meta.url), { recursive: true });
+  for (const f of ['dashboard.html', 'dashboard.js', 'dashboard.css']) {
+    copyFileSync(new URL(`../exporter/src/dashboard/${f}`, import.meta.url), new URL(`../dist/${f}`, import.meta.url));
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await buildAll();

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { ProcessFigures } from './processStats.ts';
+import type { Semaphore } from './semaphore.ts';
 import type { EmitterLedger } from './telemetry/emitter.ts';
 
 export interface AdminDeps {
@@ -8,6 +9,7 @@ export interface AdminDeps {
   transport: string;
   ledger: () => EmitterLedger;
   process: () => ProcessFigures;
+  pools: { pdf: Semaphore; batch: Semaphore };
   now?: () => number;
 }
 
@@ -23,6 +25,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
       uptime_seconds: (now() - deps.startedAt) / 1000,
       telemetry: { transport: deps.transport, ...deps.ledger() },
       process: deps.process(),
+      pools: { pdf: deps.pools.pdf.stats(), batch: deps.pools.batch.stats() },
     }),
   );
   app.notFound((c) => c.json({ success: false, error: 'not found', error_type: 'not_found' }, 404));

@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { env, loadConfig } from '@dl/shared';
 
 export const downloaderEnv = {
@@ -13,6 +13,9 @@ export const downloaderEnv = {
   EVENTS_DROP_REPORT_S: env.seconds(10, 0.05, 3600),
   EVENTS_FLUSH_MS: env.int(20, 1, 1000),
   INSTANCE: env.string(hostname()),
+  // As the original service: 2 x cores (max 12) PDF renders, 8 x cores (max 50) batch downloads.
+  PDF_CONCURRENCY: env.int(Math.min(2 * availableParallelism(), 12), 1, 256),
+  BATCH_CONCURRENCY: env.int(Math.min(8 * availableParallelism(), 50), 1, 1024),
 };
 
 export type DownloaderConfig = ReturnType<typeof loadDownloaderConfig>;

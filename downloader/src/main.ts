@@ -5,6 +5,7 @@ import { createAdminApp } from './admin.ts';
 import { createApp } from './app.ts';
 import { downloaderEnv } from './config.ts';
 import { createProcessSampler } from './processStats.ts';
+import { Semaphore } from './semaphore.ts';
 import { withRequestTiming } from './telemetry/requestTiming.ts';
 import { createTelemetry } from './telemetry/telemetry.ts';
 import { VERSION } from './version.ts';
@@ -33,6 +34,7 @@ const telemetry = createTelemetry({
   flushIntervalMs: config.EVENTS_FLUSH_MS,
 });
 const sampler = createProcessSampler();
+const pools = { pdf: new Semaphore(config.PDF_CONCURRENCY), batch: new Semaphore(config.BATCH_CONCURRENCY) };
 const app = createApp({ version: VERSION, startedAt });
 const admin = createAdminApp({
   startedAt,
@@ -40,6 +42,7 @@ const admin = createAdminApp({
   transport: config.EVENTS_TRANSPORT,
   ledger: telemetry.ledger,
   process: sampler.sample,
+  pools,
 });
 
 telemetry.start();

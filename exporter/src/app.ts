@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
+import { type Asset, loadDashboardAssets } from './dashboard/assets.ts';
 import type { Exporter } from './exporter.ts';
 import { negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from './exposition.ts';
 
@@ -18,6 +19,16 @@ export function createExporterApp(exporter: Exporter): Hono {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => (exporter.ready() ? c.json({ status: 'ready' }) : c.json({ status: 'not_ready' }, 503)));
+
+  // The page and its static files carry no data; the data endpoints it calls need the token,
+  // which the page reads from its URL fragment (#token=...), never sent to the server or logs.
+  const assets = loadDashboardAssets();
+  const serve = (name: string) => (c: Context) => {
+    const a = assets.get(name) as Asset;
+    return c.body(a.body, 200, { 'content-type': a.type, 'cache-control': 'no-cache' });
+  };
+  app.get('/dashboard', serve('dashboard.html'));
+  for (const name of ['dashboard.js', 'dashboard.css', 'uplot.js', 'uplot.css']) app.get(`/dashboard/${name}`, serve(name));
 
   if (token) {
     app.use('*', async (c, next) => {
@@ -47,6 +58,13 @@ export function createExporterApp(exporter: Exporter): Hono {
 
   app.get('/metrics/health-score', (c) => c.json(exporter.health()));
   app.get('/metrics/live', (c) => c.json(exporter.live()));
+  app.get('/metrics/live/history', (c) => {
+    const since = Number(c.req.query('since') ?? 0);
+    if (!Number.isFinite(since) || since < 0) {
+      return c.json({ success: false, error: 'since must be epoch milliseconds >= 0', error_type: 'bad_request' }, 400);
+    }
+    return c.json({ interval_seconds: exporter.config.DASHBOARD_SAMPLE_S, points: exporter.history.since(since) });
+  });
 
   app.notFound((c) => c.json({ success: false, error: `no route for ${c.req.path}`, error_type: 'not_found' }, 404));
   return app;

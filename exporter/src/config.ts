@@ -18,6 +18,7 @@ export const exporterEnv = {
   REDIS_URL: env.url(undefined, ['redis', 'rediss']),
   EVENTS_STREAM: env.string('downloader:events'),
   HEALTH_WINDOW: env.seconds(300, 10, 1800),
+  DASHBOARD_SAMPLE_S: env.seconds(5, 0.1, 60),
   HEALTH_ERROR_WARN_PERCENT: env.number(1, 0, 100),
   HEALTH_ERROR_CRITICAL_PERCENT: env.number(5, 0, 100),
   HEALTH_APDEX_WARN: env.number(0.94, 0, 1),

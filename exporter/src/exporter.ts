@@ -4,6 +4,7 @@ import { type ExporterConfig, healthThresholds, responseTimeBounds } from './con
 import { createProcessRegistries, renderExposition } from './exposition.ts';
 import { computeHealth, FACTORS, type HealthReport } from './health/healthScore.ts';
 import { takeSnapshot } from './health/snapshot.ts';
+import { LiveHistory } from './history.ts';
 import { buildLive } from './live.ts';
 import { CollectedFamily, type ExpositionFormat, type Family } from './metrics/families.ts';
 import { downloaderFamilies, redisFamilies } from './metrics/polledFamilies.ts';
@@ -130,6 +131,31 @@ export function createExporter(deps: ExporterDeps) {
       domain.lastEventAt ? (now() - domain.lastEventAt) / 1000 : undefined,
     ),
   ];
+  const live = () =>
+    buildLive({ now: now(), uptimeSeconds: uptimeSeconds(), requests, domain, pipeline, downloader, redis: redis?.poller });
+  const history = new LiveHistory(
+    {
+      now,
+      live,
+      health: () => health().overall_score,
+      counters: () => ({
+        statusClasses: requests.statusClassTotals(),
+        cache: domain.cacheTotals(),
+        received: pipeline.receivedTotal,
+        rejected: pipeline.rejectedTotal,
+        dropped: domain.droppedTotal,
+      }),
+      upstreamP95: () => {
+        const w = domain.upstreamRecent.window(60_000, now()).sketch;
+        return w.count ? w.quantile(0.95) : null;
+      },
+      latency: () => {
+        const w = requests.windowTotals(60_000, now()).sketch;
+        return w.count ? { p50: w.quantile(0.5), p90: w.quantile(0.9), p95: w.quantile(0.95), p99: w.quantile(0.99) } : null;
+      },
+    },
+    config.DASHBOARD_SAMPLE_S * 1000,
+  );
   const sweeper = setInterval(() => requests.sweep(now(), config.SERIES_TTL * 1000), 30_000);
   sweeper.unref();
 
@@ -144,8 +170,8 @@ export function createExporter(deps: ExporterDeps) {
     now,
     uptimeSeconds,
     health,
-    live: () =>
-      buildLive({ now: now(), uptimeSeconds: uptimeSeconds(), requests, domain, pipeline, downloader, redis: redis?.poller }),
+    live,
+    history,
     ready: () => config.EVENTS_TRANSPORT === 'off' || (socket?.listening ?? false),
     render: (format: ExpositionFormat) => {
       scraped = undefined;
@@ -155,9 +181,11 @@ export function createExporter(deps: ExporterDeps) {
       await socket?.start();
       downloader.start();
       redis?.poller.start();
+      history.start();
     },
     async stop(): Promise<void> {
       clearInterval(sweeper);
+      history.stop();
       downloader.stop();
       await redis?.close();
       await socket?.close();

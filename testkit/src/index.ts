@@ -1,3 +1,4 @@
+export * from './browser.ts';
 export * from './exporterProcess.ts';
 export * from './load.ts';
 export * from './metricsText.ts';

@@ -8,7 +8,7 @@ import {
   WEBHOOK_OUTCOMES,
 } from '@dl/shared';
 import { CounterFamily, type CounterSeries, type Family, HistogramFamily } from '../metrics/families.ts';
-import { SlidingSum } from './windowedStats.ts';
+import { SlidingSum, WindowedStats } from './windowedStats.ts';
 
 const DURATION_BOUNDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60];
 
@@ -16,7 +16,11 @@ const DURATION_BOUNDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 
 function closedCounter(name: string, help: string, label: string, values: readonly string[]) {
   const family = new CounterFamily(name, help, [label]);
   const series = new Map<string, CounterSeries>(values.map((v) => [v, family.get([v])]));
-  return { family, inc: (value: string, by = 1) => ((series.get(value) as CounterSeries).value += by) };
+  return {
+    family,
+    inc: (value: string, by = 1) => ((series.get(value) as CounterSeries).value += by),
+    value: (v: string) => series.get(v)?.value ?? 0,
+  };
 }
 
 /** Everything but `request` events: upstream fetches, cache, PDF, webhooks, jobs, drops, hellos. */
@@ -69,6 +73,8 @@ export class DomainAggregator {
     "Events the downloader's emitter dropped because its buffer was full.",
   );
   private readonly droppedSeries = this.dropped.get();
+  /** Upstream fetch durations over recent 10 s slots, for the live view. */
+  readonly upstreamRecent = new WindowedStats(10_000, 30);
   /** Drops reported per 10 s slot over the last 30 minutes, for the health window. */
   readonly droppedRecent = new SlidingSum(10_000, 180);
   /** The latest hello: who is sending, since when. */
@@ -90,6 +96,11 @@ export class DomainAggregator {
     ];
   }
 
+  /** Lifetime cache lookups by result. */
+  cacheTotals(): { hit: number; miss: number; error: number } {
+    return { hit: this.cache.value('hit'), miss: this.cache.value('miss'), error: this.cache.value('error') };
+  }
+
   get droppedTotal(): number {
     return this.droppedSeries.value;
   }
@@ -99,6 +110,7 @@ export class DomainAggregator {
       case 'upstream':
         this.upstream.inc(event.outcome);
         this.upstreamDuration.observe(this.upstreamDurationSeries, event.duration_s);
+        this.upstreamRecent.record(event.duration_s, event.outcome === 'ok' ? 200 : 500, nowMs);
         this.retriesSeries.value += event.retries;
         return;
       case 'cache':

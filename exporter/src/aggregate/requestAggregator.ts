@@ -141,6 +141,15 @@ export class RequestAggregator {
     };
   }
 
+  /** Lifetime request counts by status class (`2xx` ...), for the live view's status distribution. */
+  statusClassTotals(): Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number> {
+    const totals = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
+    for (const s of this.series.values()) {
+      for (const [status, c] of s.statuses) totals[`${Math.floor(status / 100)}xx` as keyof typeof totals] += c.requests.value;
+    }
+    return totals;
+  }
+
   /** Every series' last `windowMs` added up: the health score's traffic figures. */
   windowTotals(windowMs: number, nowMs: number): WindowTotals {
     const totals = emptyTotals();

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { Semaphore } from './semaphore.ts';
+
+describe('Semaphore', () => {
+  it('never runs more than its limit, queues the rest in order, and reports its figures', async () => {
+    const sem = new Semaphore(3);
+    let running = 0;
+    let peak = 0;
+    const order: number[] = [];
+    const gates: (() => void)[] = [];
+    const tasks = Array.from({ length: 10 }, (_, i) =>
+      sem.run(async () => {
+        running++;
+        peak = Math.max(peak, running);
+        order.push(i);
+        await new Promise<void>((r) => gates.push(r));
+        running--;
+      }),
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(sem.stats()).toEqual({ limit: 3, active: 3, queued: 7 });
+    while (order.length < 10 || gates.length) {
+      gates.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(tasks);
+    expect(peak).toBe(3);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(sem.stats()).toEqual({ limit: 3, active: 0, queued: 0 });
+  });
+
+  it('frees the slot when the task throws, and release twice is harmless', async () => {
+    const sem = new Semaphore(1);
+    await expect(sem.run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    const release = await sem.acquire();
+    release();
+    release();
+    expect(sem.stats()).toEqual({ limit: 1, active: 0, queued: 0 });
+  });
+
+  it.each([0, -1, 1.5])('refuses limit %d', (limit) => expect(() => new Semaphore(limit)).toThrow());
+});
