@@ -16,8 +16,8 @@ function fail(message: string): never {
 }
 
 const config = loadConfigOrExit(downloaderEnv, process.env, (c) =>
-  c.EVENTS_TRANSPORT === 'redis'
-    ? 'Invalid configuration: EVENTS_TRANSPORT="redis": not available yet; use socket or off'
+  c.EVENTS_TRANSPORT === 'redis' && !c.REDIS_URL
+    ? 'Invalid configuration: EVENTS_TRANSPORT="redis" needs REDIS_URL (a redis:// URL)'
     : undefined,
 );
 
@@ -25,6 +25,9 @@ const startedAt = Date.now();
 const telemetry = createTelemetry({
   transport: config.EVENTS_TRANSPORT,
   socketPath: config.EVENTS_SOCKET,
+  redisUrl: config.REDIS_URL,
+  stream: config.EVENTS_STREAM,
+  streamMaxLength: config.EVENTS_STREAM_MAXLEN,
   instance: config.INSTANCE,
   version: VERSION,
   startedAt,

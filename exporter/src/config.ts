@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { env, loadConfig } from '@dl/shared';
 import type { HealthThresholds } from './health/healthScore.ts';
 
@@ -17,6 +18,8 @@ export const exporterEnv = {
   POLL_INTERVAL_S: env.seconds(5, 0.1, 3600),
   REDIS_URL: env.url(undefined, ['redis', 'rediss']),
   EVENTS_STREAM: env.string('downloader:events'),
+  EVENTS_GROUP: env.string('exporter'),
+  EVENTS_CONSUMER: env.string(hostname()),
   HEALTH_WINDOW: env.seconds(300, 10, 1800),
   DASHBOARD_SAMPLE_S: env.seconds(5, 0.1, 60),
   HEALTH_ERROR_WARN_PERCENT: env.number(1, 0, 100),

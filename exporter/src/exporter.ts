@@ -13,6 +13,7 @@ import { createDownloaderPoller } from './pollers/downloaderPoller.ts';
 import { PollMetrics } from './pollers/poller.ts';
 import { createRedisPoller } from './pollers/redisPoller.ts';
 import { SocketReceiver } from './receivers/socketReceiver.ts';
+import { StreamReceiver } from './receivers/streamReceiver.ts';
 
 export interface ExporterDeps {
   config: ExporterConfig;
@@ -46,6 +47,17 @@ export function createExporter(deps: ExporterDeps) {
           log: deps.log,
         })
       : undefined;
+  const stream =
+    config.EVENTS_TRANSPORT === 'redis'
+      ? new StreamReceiver({
+          url: config.REDIS_URL as string,
+          stream: config.EVENTS_STREAM,
+          group: config.EVENTS_GROUP,
+          consumer: config.EVENTS_CONSUMER,
+          onLine: (bytes, start, end) => pipeline.handleLine(bytes, start, end, 'redis'),
+          log: deps.log,
+        })
+      : undefined;
   const pollMetrics = new PollMetrics();
   const intervalMs = config.POLL_INTERVAL_S * 1000;
   const downloader = createDownloaderPoller({
@@ -56,7 +68,13 @@ export function createExporter(deps: ExporterDeps) {
     log: deps.log,
   });
   const redis = config.REDIS_URL
-    ? createRedisPoller({ url: config.REDIS_URL, intervalMs, metrics: pollMetrics, log: deps.log })
+    ? createRedisPoller({
+        url: config.REDIS_URL,
+        intervalMs,
+        metrics: pollMetrics,
+        log: deps.log,
+        ...(stream ? { stream: config.EVENTS_STREAM, group: config.EVENTS_GROUP } : {}),
+      })
     : undefined;
   const thresholds = healthThresholds(config);
   const sources = {
@@ -172,13 +190,14 @@ export function createExporter(deps: ExporterDeps) {
     health,
     live,
     history,
-    ready: () => config.EVENTS_TRANSPORT === 'off' || (socket?.listening ?? false),
+    ready: () => (socket ? socket.listening : stream ? stream.connected : true),
     render: (format: ExpositionFormat) => {
       scraped = undefined;
       return renderExposition(families, registries, format);
     },
     async start(): Promise<void> {
       await socket?.start();
+      await stream?.start();
       downloader.start();
       redis?.poller.start();
       history.start();
@@ -189,6 +208,7 @@ export function createExporter(deps: ExporterDeps) {
       downloader.stop();
       await redis?.close();
       await socket?.close();
+      await stream?.close();
     },
   };
 }

@@ -11,8 +11,8 @@ function fail(message: string): never {
 }
 
 const config = loadConfigOrExit(exporterEnv, process.env, (c) =>
-  c.EVENTS_TRANSPORT === 'redis'
-    ? 'Invalid configuration: EVENTS_TRANSPORT="redis": not available yet; use socket or off'
+  c.EVENTS_TRANSPORT === 'redis' && !c.REDIS_URL
+    ? 'Invalid configuration: EVENTS_TRANSPORT="redis" needs REDIS_URL (a redis:// URL)'
     : undefined,
 );
 
@@ -33,7 +33,12 @@ try {
 const app = createExporterApp(exporter);
 const server = serve({ fetch: app.fetch, port: config.EXPORTER_PORT, hostname: config.EXPORTER_HOST }, (info) => {
   const base = `http://${config.EXPORTER_HOST}:${info.port}`;
-  console.log(`exporter: events on ${config.EVENTS_TRANSPORT === 'socket' ? config.EVENTS_SOCKET : config.EVENTS_TRANSPORT}`);
+  const source = {
+    socket: config.EVENTS_SOCKET,
+    redis: `Redis stream ${config.EVENTS_STREAM} (group ${config.EVENTS_GROUP})`,
+    off: 'nothing (off)',
+  };
+  console.log(`exporter: events from ${source[config.EVENTS_TRANSPORT]}`);
   console.log(`exporter: metrics on ${base}/metrics, ${base}/metrics/performance`);
 });
 server.on('error', (err: NodeJS.ErrnoException) => fail(`exporter: cannot listen: ${err.code ?? ''} ${err.message}`));

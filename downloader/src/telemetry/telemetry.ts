@@ -1,5 +1,6 @@
 import type { EventInput } from '@dl/shared';
 import { type EmitterLedger, emptyLedger, TelemetryEmitter } from './emitter.ts';
+import { RedisStreamSink } from './redisStreamSink.ts';
 import { encodeRequestLine, type RequestRecorder } from './requestTiming.ts';
 import { SocketSink } from './socketSink.ts';
 
@@ -17,6 +18,10 @@ export interface Telemetry {
 export interface TelemetryOptions {
   transport: 'socket' | 'redis' | 'off';
   socketPath: string;
+  /** With transport `redis`. */
+  redisUrl?: string;
+  stream?: string;
+  streamMaxLength?: number;
   instance: string;
   version: string;
   startedAt: number;
@@ -38,9 +43,19 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       stop: async () => {},
     };
   }
-  if (options.transport === 'redis') throw new Error('EVENTS_TRANSPORT=redis is not available yet');
   const emitter = new TelemetryEmitter({
-    sink: (events) => new SocketSink({ path: options.socketPath, log: options.log }, events),
+    sink: (events) =>
+      options.transport === 'redis'
+        ? new RedisStreamSink(
+            {
+              url: options.redisUrl ?? 'redis://127.0.0.1:6379',
+              stream: options.stream ?? 'downloader:events',
+              maxLength: options.streamMaxLength ?? 100_000,
+              log: options.log,
+            },
+            events,
+          )
+        : new SocketSink({ path: options.socketPath, log: options.log }, events),
     hello: () => ({
       kind: 'hello',
       ts: Date.now(),

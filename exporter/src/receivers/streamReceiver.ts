@@ -1,0 +1,171 @@
+import type { EventSource } from '@dl/shared';
+import { Redis } from 'ioredis';
+
+export interface StreamReceiverOptions {
+  url: string;
+  stream: string;
+  group: string;
+  consumer: string;
+  /** Aggregates one line, `bytes[start, end)`, synchronously. */
+  onLine: (bytes: Buffer, start: number, end: number) => void;
+  /** Entries another consumer has held this long are claimed (XAUTOCLAIM). */
+  claimIdleMs?: number;
+  batch?: number;
+  blockMs?: number;
+  log?: (message: string) => void;
+}
+
+type Entry = [id: Buffer, fields: Buffer[]];
+
+/**
+ * Redis stream transport, exporter side: a consumer group read with XREADGROUP, XACK after the
+ * entries are aggregated. At start (and after any reconnect) it first re-reads its own pending
+ * entries, so nothing read by a killed exporter is lost, then claims entries stale consumers left.
+ * Entries aggregated but whose XACK failed are remembered, so a re-read never counts them twice.
+ */
+export class StreamReceiver implements EventSource {
+  private readonly client: Redis;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private readonly unacked = new Set<string>();
+  private reportedDown = false;
+  private readonly log: (message: string) => void;
+  entriesRead = 0;
+
+  constructor(private readonly options: StreamReceiverOptions) {
+    this.log = options.log ?? ((m) => console.error(m));
+    this.client = new Redis(options.url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2_000,
+      retryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
+    });
+    this.client.on('error', () => {}); // reported by the loop, once per outage
+  }
+
+  get connected(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    await this.client.connect().catch(() => {});
+    this.loop = this.run();
+  }
+
+  async close(): Promise<void> {
+    this.running = false;
+    this.client.disconnect();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 100;
+    while (this.running) {
+      try {
+        await this.ensureGroup();
+        await this.drain('0'); // own pending entries first
+        await this.claimStale();
+        if (this.reportedDown) this.log(`exporter: reading Redis stream ${this.options.stream} again`);
+        this.reportedDown = false;
+        backoff = 100;
+        while (this.running) await this.readNew();
+      } catch (err) {
+        if (!this.running) return;
+        if (!this.reportedDown) this.log(`exporter: Redis stream read failed (${(err as Error).message}); retrying quietly`);
+        this.reportedDown = true;
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 2_000);
+      }
+    }
+  }
+
+  private async ensureGroup(): Promise<void> {
+    try {
+      // From the start of the stream: entries stored before the group existed were emitted and
+      // acknowledged to the downloader, so they must be counted.
+      await this.client.xgroup('CREATE', this.options.stream, this.options.group, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+    }
+  }
+
+  /** Reads this consumer's history from `from` ('0' = its pending entries) until none are left. */
+  private async drain(from: string): Promise<void> {
+    let cursor = from;
+    for (;;) {
+      const entries = await this.read(cursor, 0);
+      if (entries.length === 0) return;
+      await this.handle(entries);
+      cursor = (entries.at(-1) as Entry)[0].toString();
+    }
+  }
+
+  private async claimStale(): Promise<void> {
+    let cursor = '0-0';
+    do {
+      const reply = (await this.client.callBuffer(
+        'XAUTOCLAIM',
+        this.options.stream,
+        this.options.group,
+        this.options.consumer,
+        this.options.claimIdleMs ?? 30_000,
+        cursor,
+        'COUNT',
+        this.options.batch ?? 1_000,
+      )) as [Buffer, Entry[]];
+      cursor = reply[0].toString();
+      await this.handle(reply[1].filter((e) => e?.[1] !== null));
+    } while (cursor !== '0-0' && this.running);
+  }
+
+  private async readNew(): Promise<void> {
+    const entries = await this.read('>', this.options.blockMs ?? 1_000);
+    if (entries.length) await this.handle(entries);
+  }
+
+  private async read(id: string, blockMs: number): Promise<Entry[]> {
+    const args: (string | number)[] = ['GROUP', this.options.group, this.options.consumer, 'COUNT', this.options.batch ?? 1_000];
+    if (blockMs > 0) args.push('BLOCK', blockMs);
+    args.push('STREAMS', this.options.stream, id);
+    const reply = (await this.client.callBuffer('XREADGROUP', ...args)) as unknown[] | null;
+    if (!reply || reply.length === 0) return [];
+    // RESP2 answers [[stream, entries]]; RESP3 (a map, flattened by the client) answers [stream, entries].
+    const entries = Buffer.isBuffer(reply[0]) ? reply[1] : (reply[0] as unknown[])[1];
+    return (entries as Entry[] | null) ?? [];
+  }
+
+  /** Aggregates each entry's lines, then acknowledges them all in one XACK. */
+  private async handle(entries: Entry[]): Promise<void> {
+    const ids: string[] = [];
+    for (const [rawId, fields] of entries) {
+      const id = rawId.toString();
+      ids.push(id);
+      if (this.unacked.has(id)) continue; // aggregated before a failed XACK: do not count twice
+      this.entriesRead++;
+      const lines = fieldValue(fields, 'e');
+      if (lines) this.split(lines);
+      this.unacked.add(id);
+    }
+    if (ids.length === 0) return;
+    await this.client.xack(this.options.stream, this.options.group, ...ids);
+    for (const id of ids) this.unacked.delete(id);
+  }
+
+  private split(buf: Buffer): void {
+    let start = 0;
+    while (start < buf.length) {
+      let nl = buf.indexOf(10, start);
+      if (nl < 0) nl = buf.length;
+      if (nl > start) this.options.onLine(buf, start, nl);
+      start = nl + 1;
+    }
+  }
+}
+
+function fieldValue(fields: Buffer[] | null, name: string): Buffer | undefined {
+  if (!fields) return undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) if ((fields[i] as Buffer).toString() === name) return fields[i + 1];
+  return undefined;
+}
