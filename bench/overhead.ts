@@ -7,12 +7,13 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, getJson, type RunningProcess, startService, startTs, waitFor } from '@dl/testkit';
+import { freePort, getJson, RedisServer, type RunningProcess, startService, startTs, waitFor } from '@dl/testkit';
 import { cpuSeconds, fmt, type LoadResult, load, median, type Row } from './lib.ts';
 
 const SHARED = 'socket, exporter on the same core';
 const SEPARATE = 'socket, exporter on the other core';
 const FROZEN = 'socket, exporter frozen (SIGSTOP)';
+const REDIS = 'Redis stream, exporter on the same core';
 
 interface Variant {
   name: string;
@@ -44,9 +45,9 @@ async function startServer(start: Starter, env: Record<string, string>) {
   return { proc, port, adminPort };
 }
 
-async function startExporter(socket: string, cpu: string): Promise<RunningProcess> {
+async function startExporter(socket: string, cpu: string, env: Record<string, string> = {}): Promise<RunningProcess> {
   const port = await freePort();
-  const exporter = startService('exporter', { EXPORTER_PORT: String(port), EVENTS_SOCKET: socket });
+  const exporter = startService('exporter', { EXPORTER_PORT: String(port), EVENTS_SOCKET: socket, ...env });
   await waitFor('exporter', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok || undefined, 20_000);
   pin(exporter.pid, cpu);
   return exporter;
@@ -54,16 +55,22 @@ async function startExporter(socket: string, cpu: string): Promise<RunningProces
 
 export async function overheadBench(rounds: number, seconds: number): Promise<Row[]> {
   const sockets = [join(tmpdir(), `bench-a-${process.pid}.sock`), join(tmpdir(), `bench-b-${process.pid}.sock`)] as const;
+  const redis = await new RedisServer().start();
+  pin(redis.pid as number, '0');
+  const redisEnv = { EVENTS_TRANSPORT: 'redis', REDIS_URL: redis.url, EVENTS_STREAM: 'bench:events' };
+  const viaRedis = await startExporter(sockets[0], '1', redisEnv);
   const near = await startExporter(sockets[0], '1');
   const far = await startExporter(sockets[1], '0');
   const off = await startServer(downloader, { EVENTS_TRANSPORT: 'off' });
   const onNear = await startServer(downloader, { EVENTS_SOCKET: sockets[0] });
   const onFar = await startServer(downloader, { EVENTS_SOCKET: sockets[1] });
+  const onRedis = await startServer(downloader, redisEnv);
   const prom = await startServer(inProcess, {});
   const variants: Variant[] = [
     { name: 'telemetry off', ...off },
     { name: SHARED, ...onNear, exporter: near },
     { name: SEPARATE, ...onFar, exporter: far },
+    { name: REDIS, ...onRedis, exporter: viaRedis },
     { name: FROZEN, ...onNear, before: () => near.signal('SIGSTOP'), after: () => near.signal('SIGCONT') },
     { name: 'in-process prom-client middleware', ...prom },
   ];
@@ -87,7 +94,10 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
     console.error('ledger of the same-core socket downloader (frozen rounds drop):', JSON.stringify(stats.telemetry));
   } finally {
     near.signal('SIGCONT');
-    await Promise.all([off, onNear, onFar, prom].map((s) => s.proc.stop()).concat([near.stop(), far.stop()]));
+    await Promise.all(
+      [off, onNear, onFar, onRedis, prom].map((s) => s.proc.stop()).concat([near.stop(), far.stop(), viaRedis.stop()]),
+    );
+    await redis.stop();
     for (const s of sockets) rmSync(s, { force: true });
   }
   return rowsFrom(variants, results, exporterUs);
@@ -104,7 +114,7 @@ function rowsFrom(variants: Variant[], results: Map<string, LoadResult[]>, expor
     };
   };
   const base = summary('telemetry off');
-  const target = (name: string, t: string) => (name === SHARED || name === SEPARATE ? t : '');
+  const target = (name: string, t: string) => (name === SHARED || name === SEPARATE || name === REDIS ? t : '');
   const rows: Row[] = variants.map((v) => {
     const s = summary(v.name);
     return {
@@ -127,7 +137,7 @@ function rowsFrom(variants: Variant[], results: Map<string, LoadResult[]>, expor
   }
   rows.push({
     benchmark: 'exporter CPU per event',
-    variant: 'socket runs, both placements',
+    variant: 'socket and Redis runs',
     value: `${median(exporterUs).toFixed(2)} us`,
     ratio: `${(median(exporterUs) / base.cpu).toFixed(3)}x of a request`,
   });

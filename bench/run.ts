@@ -5,6 +5,7 @@ import { delayBench } from './delayBench.ts';
 import { ingestBench, memoryBench } from './exporterBench.ts';
 import { loadGenerator, printTable, type Row } from './lib.ts';
 import { overheadBench } from './overhead.ts';
+import { redisBench } from './redisBench.ts';
 import { renderBench } from './renderBench.ts';
 
 const quick = process.argv.includes('--quick');
@@ -16,6 +17,7 @@ const suites: Record<string, () => Promise<Row[]>> = {
   ingest: () => ingestBench(quick ? 1 : 3, quick ? 2 : 5),
   render: () => renderBench(quick ? 5 : 30),
   delay: () => delayBench(quick ? 20 : 100),
+  redis: () => redisBench(quick ? 1 : 3, quick ? 500_000 : 2_000_000),
   memory: () => memoryBench(quick ? 1_000_000 : 10_000_000),
 };
 for (const [name, run] of Object.entries(suites)) {
