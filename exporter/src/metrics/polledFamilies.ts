@@ -12,8 +12,9 @@ export function utilization(p: PoolStats | undefined): number {
 }
 
 /**
- * Component states: 1 up, 0 down; a component the downloader reports as not configured (Redis
- * without REDIS_URL, no PDF browser section) has no series. Before the first good poll all are 0.
+ * Component states as the downloader reports them: true up, false down; a component it reports as
+ * not configured (Redis without REDIS_URL, no PDF browser) is absent here, and its
+ * `downloader_component_up` series is 0 like every component before the first good poll.
  */
 export function componentStates(poller: Poller<DownloaderStats>): Partial<Record<(typeof COMPONENTS)[number], boolean>> {
   const s = poller.value;
@@ -69,9 +70,10 @@ export function downloaderFamilies(poller: Poller<DownloaderStats>): Family[] {
       const b = stats()?.circuit_breakers;
       return (['closed', 'open', 'half_open'] as const).map((k) => [[k], b?.[k] ?? 0] as const);
     }),
-    gauge('downloader_component_up', 'Whether each component works (1) or not (0).', ['component'], () =>
-      Object.entries(componentStates(poller)).map(([c, up]) => [[c], up ? 1 : 0] as const),
-    ),
+    gauge('downloader_component_up', 'Whether each component works (1), or is down or not configured (0).', ['component'], () => {
+      const states = componentStates(poller);
+      return COMPONENTS.map((c) => [[c], states[c] ? 1 : 0] as const);
+    }),
     gauge(
       'downloader_event_loop_lag_seconds',
       'Mean event-loop delay of the downloader since the previous poll.',

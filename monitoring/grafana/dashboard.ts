@@ -1,0 +1,389 @@
+// The Grafana dashboard, written against @grafana/schema's types so `npm run typecheck` checks it.
+// `npm run gen:monitoring` writes dashboards/downloader.json from it; a test proves the JSON is current.
+import type { Dashboard, DataQuery, FieldConfigSource, Panel, ThresholdsConfig } from '@grafana/schema';
+
+const DS = { type: 'prometheus', uid: '${datasource}' };
+const EP = 'endpoint=~"$endpoint"';
+const RI = '$__rate_interval';
+
+type Target = DataQuery & { expr: string; legendFormat?: string; instant?: boolean; range?: boolean; format?: string };
+
+interface PanelSpec {
+  title: string;
+  type: string;
+  targets: Omit<Target, 'refId'>[];
+  grid: [x: number, y: number, w: number, h: number];
+  unit?: string;
+  description?: string;
+  thresholds?: [color: string, from: number | null][];
+  options?: Record<string, unknown>;
+  fieldConfig?: Partial<FieldConfigSource>;
+  transformations?: Panel['transformations'];
+}
+
+const q = (expr: string, legendFormat = ''): Omit<Target, 'refId'> => ({ expr, legendFormat });
+const instant = (expr: string, legendFormat = '', format?: string): Omit<Target, 'refId'> => ({
+  expr,
+  legendFormat,
+  instant: true,
+  range: false,
+  ...(format ? { format } : {}),
+});
+const steps = (t: [string, number | null][]): ThresholdsConfig => ({
+  mode: 'absolute' as ThresholdsConfig['mode'],
+  steps: t.map(([color, value]) => ({ color, value })),
+});
+
+let nextId = 1;
+function panel(s: PanelSpec): Panel {
+  const [x, y, w, h] = s.grid;
+  const defaults: FieldConfigSource['defaults'] = { ...(s.unit ? { unit: s.unit } : {}), ...(s.fieldConfig?.defaults ?? {}) };
+  if (s.thresholds) {
+    defaults.thresholds = steps(s.thresholds);
+    defaults.color = { mode: 'thresholds' } as FieldConfigSource['defaults']['color'];
+  }
+  return {
+    id: nextId++,
+    type: s.type,
+    title: s.title,
+    description: s.description ?? '',
+    datasource: DS,
+    gridPos: { x, y, w, h },
+    fieldConfig: { defaults, overrides: s.fieldConfig?.overrides ?? [] },
+    options: s.options ?? {},
+    targets: s.targets.map((t, i) => ({ refId: String.fromCharCode(65 + i), datasource: DS, ...t })),
+    ...(s.transformations ? { transformations: s.transformations } : {}),
+  };
+}
+
+const stat = {
+  reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+  colorMode: 'value',
+  graphMode: 'area',
+  textMode: 'auto',
+};
+const flatStat = { ...stat, graphMode: 'none' };
+const series = {
+  legend: { displayMode: 'list', placement: 'bottom', showLegend: true },
+  tooltip: { mode: 'multi', sort: 'desc' },
+};
+const upDown = {
+  defaults: {
+    mappings: [{ type: 'value', options: { '0': { text: 'DOWN', color: 'red' }, '1': { text: 'UP', color: 'green' } } }],
+    color: { mode: 'thresholds' },
+    thresholds: steps([
+      ['red', null],
+      ['green', 1],
+    ]),
+  },
+} as Partial<FieldConfigSource>;
+const quantile = (p: number, by = 'le', selector = EP, range = RI) =>
+  `histogram_quantile(${p}, sum by (${by}) (rate(downloader_response_time_seconds_bucket{${selector}}[${range}])))`;
+
+const panels: Panel[] = [
+  // The seed's 14 panels, then SLO burn rate, cache hit ratio, upstream latency, pipeline health.
+  panel({
+    title: 'System Health Score',
+    type: 'stat',
+    targets: [q('max(downloader_health_score)')],
+    grid: [0, 0, 4, 5],
+    unit: 'none',
+    description: '0-100; healthy >= 80, degraded >= 60. /metrics/health-score explains each factor.',
+    thresholds: [
+      ['red', null],
+      ['orange', 60],
+      ['green', 80],
+    ],
+    options: stat,
+  }),
+  panel({
+    title: 'Request Rate',
+    type: 'stat',
+    targets: [q(`sum(rate(downloader_requests_total{${EP}}[${RI}]))`)],
+    grid: [4, 0, 4, 5],
+    unit: 'reqps',
+    options: stat,
+  }),
+  panel({
+    title: 'Error Rate',
+    type: 'stat',
+    targets: [q(`100 * sum(rate(downloader_errors_total{${EP}}[${RI}])) / sum(rate(downloader_requests_total{${EP}}[${RI}]))`)],
+    grid: [8, 0, 4, 5],
+    unit: 'percent',
+    description: "Responses with status >= 400 (the seed's errors_total).",
+    thresholds: [
+      ['green', null],
+      ['orange', 1],
+      ['red', 5],
+    ],
+    options: stat,
+  }),
+  panel({
+    title: 'Response Time P95',
+    type: 'stat',
+    targets: [q(quantile(0.95))],
+    grid: [12, 0, 4, 5],
+    unit: 's',
+    thresholds: [
+      ['green', null],
+      ['orange', 1],
+      ['red', 3],
+    ],
+    options: stat,
+  }),
+  panel({
+    title: 'System Uptime',
+    type: 'stat',
+    targets: [q('max(downloader_uptime_seconds)')],
+    grid: [16, 0, 4, 5],
+    unit: 's',
+    options: flatStat,
+  }),
+  panel({
+    title: 'Active Work',
+    type: 'stat',
+    targets: [q('sum(downloader_concurrency_active) + sum(downloader_http_client_connections{state="active"})')],
+    grid: [20, 0, 4, 5],
+    unit: 'none',
+    description: 'Busy PDF and batch slots plus active upstream connections.',
+    options: stat,
+  }),
+  panel({
+    title: 'Request Volume Over Time',
+    type: 'timeseries',
+    targets: [
+      q(`sum(rate(downloader_requests_total{${EP}}[${RI}]))`, 'requests/s'),
+      q(`sum(rate(downloader_errors_total{${EP}}[${RI}]))`, 'errors/s (>= 400)'),
+      q(`sum(rate(downloader_requests_total{${EP},status=~"5.."}[${RI}]))`, '5xx/s'),
+    ],
+    grid: [0, 5, 12, 8],
+    unit: 'reqps',
+    options: series,
+  }),
+  panel({
+    title: 'Response Time Distribution',
+    type: 'timeseries',
+    targets: [0.5, 0.9, 0.95, 0.99].map((p) => q(quantile(p), `P${Math.round(p * 100)}`)),
+    grid: [12, 5, 12, 8],
+    unit: 's',
+    options: series,
+  }),
+  panel({
+    title: 'Concurrency Utilization',
+    type: 'timeseries',
+    targets: [q('max by (pool) (downloader_concurrency_utilization_percent)', '{{pool}}')],
+    grid: [0, 13, 8, 8],
+    unit: 'percent',
+    options: series,
+    fieldConfig: {
+      defaults: {
+        min: 0,
+        max: 100,
+        custom: { thresholdsStyle: { mode: 'line' } },
+        thresholds: steps([
+          ['green', null],
+          ['orange', 80],
+          ['red', 95],
+        ]),
+      },
+    },
+  }),
+  panel({
+    title: 'Connection Pool Status',
+    type: 'timeseries',
+    targets: [
+      q('sum by (state) (downloader_http_client_connections)', 'HTTP {{state}}'),
+      q('sum(downloader_redis_connected_clients)', 'Redis clients'),
+    ],
+    grid: [8, 13, 8, 8],
+    unit: 'none',
+    options: series,
+  }),
+  panel({
+    title: 'Status Code Distribution',
+    type: 'barchart',
+    targets: [instant(`sum by (status) (increase(downloader_requests_total{${EP}}[$__range]))`, '{{status}}', 'table')],
+    grid: [16, 13, 8, 8],
+    unit: 'none',
+    options: {
+      orientation: 'horizontal',
+      xField: 'status',
+      legend: { showLegend: false, displayMode: 'list', placement: 'bottom' },
+    },
+  }),
+  panel({
+    title: 'Endpoint Performance',
+    type: 'table',
+    targets: [
+      instant(`sum by (endpoint, method) (rate(downloader_requests_total{${EP}}[5m]))`, '', 'table'),
+      instant(
+        `100 * sum by (endpoint, method) (rate(downloader_errors_total{${EP}}[5m])) / sum by (endpoint, method) (rate(downloader_requests_total{${EP}}[5m]))`,
+        '',
+        'table',
+      ),
+      instant(quantile(0.95, 'endpoint, method, le', EP, '5m'), '', 'table'),
+    ],
+    grid: [0, 21, 24, 8],
+    description: 'Per endpoint over the last 5 minutes: requests/s, error % (>= 400), P95 seconds.',
+    transformations: [
+      { id: 'merge', options: {} },
+      {
+        id: 'organize',
+        options: {
+          excludeByName: { Time: true },
+          renameByName: { 'Value #A': 'req/s', 'Value #B': 'errors %', 'Value #C': 'P95 (s)' },
+        },
+      },
+    ],
+  }),
+  panel({
+    title: 'Redis Status',
+    type: 'stat',
+    targets: [q('min(downloader_redis_up)')],
+    grid: [0, 29, 4, 4],
+    options: flatStat,
+    fieldConfig: upDown,
+  }),
+  panel({
+    title: 'HTTP Client Status',
+    type: 'stat',
+    targets: [q('min(downloader_component_up{component="http_client"})')],
+    grid: [4, 29, 4, 4],
+    options: flatStat,
+    fieldConfig: upDown,
+  }),
+  panel({
+    title: 'Cache Hit Ratio',
+    type: 'stat',
+    targets: [
+      q(`sum(rate(downloader_cache_lookups_total{result="hit"}[${RI}])) / sum(rate(downloader_cache_lookups_total[${RI}]))`),
+    ],
+    grid: [8, 29, 4, 4],
+    unit: 'percentunit',
+    thresholds: [
+      ['orange', null],
+      ['green', 0.6],
+    ],
+    options: stat,
+  }),
+  panel({
+    title: 'Upstream Latency P95',
+    type: 'timeseries',
+    targets: [
+      q(`histogram_quantile(0.95, sum by (le) (rate(downloader_upstream_duration_seconds_bucket[${RI}])))`, 'P95'),
+      q(`sum by (outcome) (rate(downloader_upstream_requests_total{outcome!="ok"}[${RI}]))`, '{{outcome}}/s'),
+    ],
+    grid: [12, 29, 12, 8],
+    unit: 's',
+    options: series,
+    fieldConfig: {
+      overrides: [
+        {
+          matcher: { id: 'byRegexp', options: '.*/s' },
+          properties: [
+            { id: 'unit', value: 'reqps' },
+            { id: 'custom.axisPlacement', value: 'right' },
+          ],
+        },
+      ],
+    },
+  }),
+  panel({
+    title: 'Health Factor Penalties',
+    type: 'bargauge',
+    targets: [instant('max by (factor) (downloader_health_factor_penalty)', '{{factor}}')],
+    grid: [0, 33, 12, 4],
+    unit: 'none',
+    options: {
+      orientation: 'vertical',
+      displayMode: 'gradient',
+      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+    },
+  }),
+  panel({
+    title: 'SLO Burn Rate',
+    type: 'timeseries',
+    targets: [
+      q('downloader:sli_errors:ratio_rate5m / 0.001', 'availability 5m'),
+      q('downloader:sli_errors:ratio_rate1h / 0.001', 'availability 1h'),
+      q('downloader:sli_slow:ratio_rate5m / 0.01', 'latency 5m'),
+      q('downloader:sli_slow:ratio_rate1h / 0.01', 'latency 1h'),
+    ],
+    grid: [0, 37, 12, 8],
+    unit: 'none',
+    description: 'Error-budget burn rate: 1 spends the 30-day budget in exactly 30 days; the fast-burn page fires at 14.4.',
+    options: series,
+    fieldConfig: {
+      defaults: {
+        custom: { thresholdsStyle: { mode: 'line' } },
+        thresholds: steps([
+          ['green', null],
+          ['orange', 6],
+          ['red', 14.4],
+        ]),
+      },
+    },
+  }),
+  panel({
+    title: 'Event Pipeline Health',
+    type: 'timeseries',
+    targets: [
+      q(`sum(rate(exporter_events_received_total[${RI}]))`, 'received/s'),
+      q(`sum(rate(downloader_telemetry_events_dropped_total[${RI}]))`, 'dropped/s'),
+      q(`sum(rate(exporter_events_rejected_total[${RI}]))`, 'rejected/s'),
+      q('max(exporter_last_event_age_seconds)', 'last event age (s)'),
+    ],
+    grid: [12, 37, 12, 8],
+    unit: 'none',
+    description: 'Events the exporter aggregates, and any it never saw (dropped by the emitter) or could not read (rejected).',
+    options: series,
+  }),
+];
+
+export const dashboard: Dashboard = {
+  uid: 'downloader-overview',
+  title: 'Downloader',
+  description: 'Downloader service and its sidecar exporter.',
+  tags: ['downloader', 'sidecar'],
+  timezone: 'browser',
+  editable: true,
+  graphTooltip: 1,
+  schemaVersion: 39,
+  version: 1,
+  refresh: '10s',
+  time: { from: 'now-1h', to: 'now' },
+  fiscalYearStartMonth: 0,
+  liveNow: false,
+  annotations: { list: [] },
+  links: [],
+  templating: {
+    list: [
+      // A variable, never ${DS_PROMETHEUS}: file provisioning does not fill import-time inputs.
+      {
+        name: 'datasource',
+        label: 'Data source',
+        type: 'datasource',
+        query: 'prometheus',
+        hide: 0,
+        refresh: 1,
+        includeAll: false,
+        multi: false,
+      },
+      {
+        name: 'endpoint',
+        label: 'Endpoint',
+        type: 'query',
+        datasource: DS,
+        query: { query: 'label_values(downloader_requests_total, endpoint)', refId: 'endpoint' },
+        refresh: 2,
+        includeAll: true,
+        allValue: '.*',
+        multi: true,
+        current: { selected: true, text: ['All'], value: ['$__all'] },
+        hide: 0,
+        sort: 1,
+      },
+    ],
+  },
+  panels,
+};
