@@ -25,6 +25,10 @@ export async function buildAll() {
   for (const f of ['dashboard.html', 'dashboard.js', 'dashboard.css']) {
     copyFileSync(new URL(`../exporter/src/dashboard/${f}`, import.meta.url), new URL(`../dist/${f}`, import.meta.url));
   }
+  // uPlot too, so dist/ alone runs the exporter (the container image holds nothing else).
+  const uplot = new URL('../node_modules/uplot/dist/', import.meta.url);
+  copyFileSync(new URL('uPlot.iife.min.js', uplot), new URL('../dist/uplot.js', import.meta.url));
+  copyFileSync(new URL('uPlot.min.css', uplot), new URL('../dist/uplot.css', import.meta.url));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await buildAll();

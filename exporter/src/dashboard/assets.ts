@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /**
@@ -13,13 +13,15 @@ export interface Asset {
 
 const require = createRequire(import.meta.url);
 const local = (name: string) => new URL(name, import.meta.url);
+/** In dist/ the build copied the file next to the bundle; in the source tree it is in node_modules. */
+const localOr = (name: string, pkgPath: string) => (existsSync(local(name)) ? local(name) : require.resolve(pkgPath));
 
 const SOURCES: Record<string, { file: () => string | URL; type: string }> = {
   'dashboard.html': { file: () => local('dashboard.html'), type: 'text/html; charset=utf-8' },
   'dashboard.js': { file: () => local('dashboard.js'), type: 'text/javascript; charset=utf-8' },
   'dashboard.css': { file: () => local('dashboard.css'), type: 'text/css; charset=utf-8' },
-  'uplot.js': { file: () => require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
-  'uplot.css': { file: () => require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
+  'uplot.js': { file: () => localOr('uplot.js', 'uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
+  'uplot.css': { file: () => localOr('uplot.css', 'uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
 };
 
 /** Reads every asset once; a missing file fails start-up rather than the first page view. */
