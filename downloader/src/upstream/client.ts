@@ -1,0 +1,254 @@
+import { isIP } from 'node:net';
+import type { EventInput, UPSTREAM_OUTCOMES } from '@dl/shared';
+import { Agent, request, errors as undiciErrors } from 'undici';
+import { isBlockedAddress } from './addresses.ts';
+import { Breakers } from './breaker.ts';
+import { BlockedAddressError, safeLookup } from './safeLookup.ts';
+
+export type UpstreamOutcome = (typeof UPSTREAM_OUTCOMES)[number];
+
+export interface FetchResult {
+  url: string;
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  retries: number;
+}
+
+/** A fetch that did not produce a response to return: its outcome is the event's and the API's. */
+export class UpstreamError extends Error {
+  constructor(
+    readonly outcome: Exclude<UpstreamOutcome, 'ok' | 'http_error'> | 'http_error',
+    message: string,
+    readonly retries = 0,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface UpstreamOptions {
+  allowPrivate: boolean;
+  /** Exact addresses exempt from the private-address refusal (an internal origin you trust). */
+  allowAddresses?: string[];
+  connectTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  maxBytes?: number;
+  maxRedirects?: number;
+  maxRetries?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  connections?: number;
+  breakerFailures?: number;
+  breakerCooldownMs?: number;
+  emit?: (event: EventInput) => void;
+  now?: () => number;
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const RETRY_STATUSES = new Set([429, 502, 503, 504]);
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * The one pooled HTTP client for remote URLs: keep-alive, a connection cap, connect/headers/body
+ * timeouts, a streamed size limit, redirects followed by hand (each hop checked), retries with
+ * exponential backoff and full jitter, per-host circuit breakers, and SSRF refusal at connect time.
+ * Every fetch ends in exactly one `upstream` event.
+ */
+export class UpstreamClient {
+  private readonly agent: Agent;
+  readonly breakers: Breakers;
+  private readonly o: Required<Omit<UpstreamOptions, 'emit'>> & Pick<UpstreamOptions, 'emit'>;
+
+  constructor(options: UpstreamOptions) {
+    this.o = {
+      connectTimeoutMs: 5_000,
+      headersTimeoutMs: 15_000,
+      bodyTimeoutMs: 30_000,
+      maxBytes: 20 * 1024 * 1024,
+      maxRedirects: 5,
+      maxRetries: 3,
+      retryBaseMs: 200,
+      retryMaxMs: 5_000,
+      connections: 64,
+      allowAddresses: [],
+      breakerFailures: 5,
+      breakerCooldownMs: 30_000,
+      now: Date.now,
+      random: Math.random,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      ...options,
+    };
+    this.agent = new Agent({
+      connections: this.o.connections,
+      headersTimeout: this.o.headersTimeoutMs,
+      bodyTimeout: this.o.bodyTimeoutMs,
+      connect: { timeout: this.o.connectTimeoutMs, lookup: safeLookup(this.o.allowPrivate, this.o.allowAddresses) },
+    });
+    this.breakers = new Breakers({
+      failureThreshold: this.o.breakerFailures,
+      cooldownMs: this.o.breakerCooldownMs,
+      now: this.o.now,
+    });
+  }
+
+  async fetch(url: string, init: { signal?: AbortSignal; headers?: Record<string, string> } = {}): Promise<FetchResult> {
+    const started = this.o.now();
+    let retries = 0;
+    const done = (outcome: UpstreamOutcome, status?: number, bytes?: number) =>
+      this.o.emit?.({
+        kind: 'upstream',
+        ts: this.o.now(),
+        outcome,
+        ...(status ? { status } : {}),
+        duration_s: (this.o.now() - started) / 1000,
+        retries,
+        ...(bytes !== undefined ? { bytes } : {}),
+      });
+    const host = hostOf(url);
+    if (!this.breakers.allow(host)) {
+      done('circuit_open');
+      throw new UpstreamError('circuit_open', `circuit breaker open for ${host}`);
+    }
+    for (;;) {
+      try {
+        const result = await this.follow(url, init);
+        if (RETRY_STATUSES.has(result.status) && retries < this.o.maxRetries) {
+          await this.o.sleep(this.delay(retries, result.headers['retry-after']));
+          retries++;
+          continue;
+        }
+        if (result.status >= 500) this.breakers.failure(host);
+        else this.breakers.success(host);
+        done(result.status >= 400 ? 'http_error' : 'ok', result.status, result.body.length);
+        return { ...result, retries };
+      } catch (err) {
+        const e = classify(err, retries);
+        if (e.outcome === 'network' && retries < this.o.maxRetries && !init.signal?.aborted) {
+          await this.o.sleep(this.delay(retries));
+          retries++;
+          continue;
+        }
+        if (e.outcome === 'network' || e.outcome === 'timeout') this.breakers.failure(host);
+        done(e.outcome, e.status);
+        throw new UpstreamError(e.outcome, e.message, retries, e.status);
+      }
+    }
+  }
+
+  /** Connection figures across origins, for /internal/stats. */
+  stats(): { healthy: boolean; connections: { active: number; idle: number; pending: number } } {
+    let active = 0;
+    let idle = 0;
+    let pending = 0;
+    for (const s of Object.values(this.agent.stats)) {
+      const p = s as { connected?: number; free?: number; pending?: number; running?: number };
+      active += p.running ?? 0;
+      idle += p.free ?? 0;
+      pending += p.pending ?? 0;
+    }
+    return { healthy: !this.agent.destroyed && !this.agent.closed, connections: { active, idle, pending } };
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+
+  /** One request per hop; each redirect target is checked like the first URL. */
+  private async follow(start: string, init: { signal?: AbortSignal; headers?: Record<string, string> }) {
+    let url = start;
+    for (let hop = 0; ; hop++) {
+      const target = this.check(url);
+      const res = await request(target, {
+        dispatcher: this.agent,
+        method: 'GET',
+        headers: { 'user-agent': 'downloader/0.1', accept: '*/*', ...init.headers },
+        signal: init.signal,
+      });
+      const location = res.headers.location;
+      if (REDIRECTS.has(res.statusCode) && typeof location === 'string') {
+        await res.body.dump();
+        if (hop >= this.o.maxRedirects)
+          throw new UpstreamError('http_error', `more than ${this.o.maxRedirects} redirects`, 0, res.statusCode);
+        url = new URL(location, target).toString();
+        continue;
+      }
+      const body = await this.readCapped(res);
+      return { url: target.toString(), status: res.statusCode, headers: flatten(res.headers), body };
+    }
+  }
+
+  private check(url: string): URL {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new UpstreamError('blocked', `not a URL: ${url}`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw new UpstreamError('blocked', `scheme ${u.protocol} is not allowed`);
+    // Literal addresses never reach the resolver, so the connect-time check cannot see them.
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(host) && !this.o.allowPrivate && !this.o.allowAddresses.includes(host) && isBlockedAddress(host))
+      throw new UpstreamError('blocked', `${host} is not a public address`);
+    return u;
+  }
+
+  private async readCapped(res: Awaited<ReturnType<typeof request>>): Promise<Buffer> {
+    const declared = Number(res.headers['content-length']);
+    if (declared > this.o.maxBytes) {
+      res.body.destroy();
+      throw new UpstreamError('too_large', `response of ${declared} bytes exceeds ${this.o.maxBytes}`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > this.o.maxBytes) {
+        res.body.destroy();
+        throw new UpstreamError('too_large', `response exceeds ${this.o.maxBytes} bytes`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  /** Full jitter; a Retry-After in seconds is honoured up to retryMaxMs. */
+  private delay(attempt: number, retryAfter?: string): number {
+    const asked = Number(retryAfter);
+    if (Number.isFinite(asked) && asked >= 0) return Math.min(asked * 1000, this.o.retryMaxMs);
+    return this.o.random() * Math.min(this.o.retryMaxMs, this.o.retryBaseMs * 2 ** attempt);
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
+}
+
+function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+function classify(err: unknown, retries: number): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  const e = err as Error & { code?: string; cause?: unknown };
+  const blocked = [e, e.cause].find((x) => x instanceof BlockedAddressError) as BlockedAddressError | undefined;
+  if (blocked) return new UpstreamError('blocked', blocked.message, retries);
+  if (
+    e instanceof undiciErrors.HeadersTimeoutError ||
+    e instanceof undiciErrors.BodyTimeoutError ||
+    e instanceof undiciErrors.ConnectTimeoutError ||
+    e.name === 'TimeoutError'
+  ) {
+    return new UpstreamError('timeout', e.message, retries);
+  }
+  return new UpstreamError('network', e.message || String(err), retries);
+}
