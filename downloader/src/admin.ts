@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { ProcessFigures } from './processStats.ts';
 import type { Semaphore } from './semaphore.ts';
 import type { EmitterLedger } from './telemetry/emitter.ts';
+import type { UpstreamClient } from './upstream/client.ts';
 
 export interface AdminDeps {
   startedAt: number;
@@ -10,6 +11,7 @@ export interface AdminDeps {
   ledger: () => EmitterLedger;
   process: () => ProcessFigures;
   pools: { pdf: Semaphore; batch: Semaphore };
+  upstream?: UpstreamClient;
   now?: () => number;
 }
 
@@ -26,6 +28,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
       telemetry: { transport: deps.transport, ...deps.ledger() },
       process: deps.process(),
       pools: { pdf: deps.pools.pdf.stats(), batch: deps.pools.batch.stats() },
+      ...(deps.upstream ? { http_client: deps.upstream.stats(), circuit_breakers: deps.upstream.breakers.counts() } : {}),
     }),
   );
   app.notFound((c) => c.json({ success: false, error: 'not found', error_type: 'not_found' }, 404));

@@ -1,11 +1,15 @@
 import { type Context, Hono } from 'hono';
 import { errorResponse } from './errors.ts';
+import { downloadHandler } from './routes/download.ts';
 import { tagRoute, toTemplate } from './telemetry/requestTiming.ts';
+import type { UpstreamClient } from './upstream/client.ts';
 
 export interface AppDeps {
   version: string;
   startedAt: number;
   now?: () => number;
+  /** Without it (unit tests of the bare app) GET /{url} is not registered. */
+  upstream?: UpstreamClient;
 }
 
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -34,6 +38,10 @@ export function createApp(deps: AppDeps): Hono {
   addRoute(app, 'GET', '/jobs/:job_id/status', noJob);
   addRoute(app, 'GET', '/jobs/:job_id/results', noJob);
   addRoute(app, 'DELETE', '/jobs/:job_id', noJob);
+  // Only paths that start like a URL (http: or https:, perhaps percent-encoded), so /health and the
+  // job routes keep Hono's single-handler fast path and unknown paths stay 404s.
+  if (deps.upstream)
+    addRoute(app, 'GET', '/:url{[hH][tT][tT][pP][sS]?(?::|%3[aA]).*}', downloadHandler({ upstream: deps.upstream }));
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {
     console.error('downloader: unhandled error', err);

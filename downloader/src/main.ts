@@ -8,6 +8,7 @@ import { createProcessSampler } from './processStats.ts';
 import { Semaphore } from './semaphore.ts';
 import { withRequestTiming } from './telemetry/requestTiming.ts';
 import { createTelemetry } from './telemetry/telemetry.ts';
+import { UpstreamClient } from './upstream/client.ts';
 import { VERSION } from './version.ts';
 
 function fail(message: string): never {
@@ -38,7 +39,8 @@ const telemetry = createTelemetry({
 });
 const sampler = createProcessSampler();
 const pools = { pdf: new Semaphore(config.PDF_CONCURRENCY), batch: new Semaphore(config.BATCH_CONCURRENCY) };
-const app = createApp({ version: VERSION, startedAt });
+const upstream = new UpstreamClient({ allowPrivate: config.DOWNLOADER_ALLOW_PRIVATE, emit: telemetry.emit });
+const app = createApp({ version: VERSION, startedAt, upstream });
 const admin = createAdminApp({
   startedAt,
   version: VERSION,
@@ -46,6 +48,7 @@ const admin = createAdminApp({
   ledger: telemetry.ledger,
   process: sampler.sample,
   pools,
+  upstream,
 });
 
 telemetry.start();
@@ -68,6 +71,7 @@ async function shutdown(signal: string): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   if ('closeIdleConnections' in server) server.closeIdleConnections();
   await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]);
+  await upstream.close();
   await telemetry.stop(2_000);
   const ledger = telemetry.ledger();
   console.log(

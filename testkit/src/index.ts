@@ -2,6 +2,7 @@ export * from './browser.ts';
 export * from './exporterProcess.ts';
 export * from './load.ts';
 export * from './metricsText.ts';
+export * from './origin.ts';
 export * from './processes.ts';
 export * from './random.ts';
 export * from './rawClient.ts';

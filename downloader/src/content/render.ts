@@ -1,0 +1,57 @@
+import type { FetchResult } from '../upstream/client.ts';
+import { htmlToMarkdown, htmlToText, isHtml, isTextual } from './convert.ts';
+import type { Format } from './negotiate.ts';
+
+export interface Rendered {
+  body: string | Buffer;
+  contentType: string;
+}
+
+/** Raised when a format cannot be produced from what the upstream sent. */
+export class RenderError extends Error {
+  constructor(
+    readonly status: 415 | 503,
+    readonly errorType: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Turns one fetched document into one format. PDF is rendered elsewhere (it needs the browser). */
+export function render(doc: FetchResult, format: Exclude<Format, 'pdf'>): Rendered {
+  const type = doc.headers['content-type'] ?? 'application/octet-stream';
+  switch (format) {
+    case 'html':
+      return { body: doc.body, contentType: type };
+    case 'json':
+      return {
+        contentType: 'application/json',
+        body: JSON.stringify({
+          success: true,
+          url: doc.url,
+          size: doc.body.length,
+          content_type: type,
+          content: doc.body.toString('base64'),
+          metadata: { status_code: doc.status, headers: doc.headers },
+        }),
+      };
+    case 'text':
+    case 'markdown': {
+      const html = isHtml(type);
+      if (!html && !isTextual(type)) {
+        throw new RenderError(
+          415,
+          'unsupported_content',
+          `cannot convert ${type} to ${format}; ask for application/json or text/html`,
+        );
+      }
+      const text = doc.body.toString('utf8');
+      if (!html)
+        return { body: text, contentType: format === 'text' ? 'text/plain; charset=utf-8' : 'text/markdown; charset=utf-8' };
+      return format === 'text'
+        ? { body: htmlToText(text, doc.url), contentType: 'text/plain; charset=utf-8' }
+        : { body: htmlToMarkdown(text, doc.url), contentType: 'text/markdown; charset=utf-8' };
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import type { Context } from 'hono';
+import { type Format, negotiate } from '../content/negotiate.ts';
+import { RenderError, render } from '../content/render.ts';
+import { errorResponse } from '../errors.ts';
+import { type FetchResult, type UpstreamClient, UpstreamError } from '../upstream/client.ts';
+import { targetUrl } from './targetUrl.ts';
+import { upstreamFailure } from './upstreamErrors.ts';
+
+export interface DownloadDeps {
+  upstream: UpstreamClient;
+}
+
+/** GET /{url}: fetch once, answer in every format the Accept header asks for. */
+export function downloadHandler(deps: DownloadDeps) {
+  return async (c: Context): Promise<Response> => {
+    const target = targetUrl(c.req.url);
+    if ('error' in target) return errorResponse(c, 400, 'invalid_url', target.error);
+    const formats = negotiate(c.req.header('accept'));
+    if (!formats)
+      return errorResponse(
+        c,
+        406,
+        'unsupported_format',
+        'Accept must include text/plain, text/markdown, text/html, application/json or application/pdf',
+      );
+    let doc: FetchResult;
+    try {
+      doc = await deps.upstream.fetch(target.url, { signal: c.req.raw.signal });
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err;
+      const f = upstreamFailure(err);
+      return errorResponse(c, f.status, f.type, f.message);
+    }
+    if (doc.status >= 400) {
+      return c.json(
+        { success: false, error: `upstream answered ${doc.status}`, error_type: 'upstream_error', upstream_status: doc.status },
+        502,
+      );
+    }
+    const headers = {
+      'x-original-url': target.url,
+      'x-original-content-type': doc.headers['content-type'] ?? 'application/octet-stream',
+      'x-content-length': String(doc.body.length),
+      'x-cache': 'MISS',
+    };
+    if (formats.length === 1) return single(c, doc, formats[0] as Format, headers);
+    return multiple(c, doc, formats, headers);
+  };
+}
+
+function single(c: Context, doc: FetchResult, format: Format, headers: Record<string, string>): Response {
+  if (format === 'pdf') return errorResponse(c, 503, 'pdf_unavailable', 'PDF rendering is not available in this build');
+  try {
+    const out = render(doc, format);
+    return c.body(typeof out.body === 'string' ? out.body : new Uint8Array(out.body), 200, {
+      ...headers,
+      'content-type': out.contentType,
+    });
+  } catch (err) {
+    if (err instanceof RenderError) return errorResponse(c, err.status, err.errorType, err.message);
+    throw err;
+  }
+}
+
+function multiple(c: Context, doc: FetchResult, formats: Format[], headers: Record<string, string>): Response {
+  const result: Record<string, unknown> = {};
+  const errors: Record<string, string> = {};
+  for (const f of formats) {
+    if (f === 'pdf') {
+      errors.pdf = 'PDF rendering is not available in this build';
+      continue;
+    }
+    try {
+      const out = render(doc, f);
+      result[f] = f === 'json' ? JSON.parse(String(out.body)) : f === 'html' ? doc.body.toString('utf8') : out.body;
+    } catch (err) {
+      if (!(err instanceof RenderError)) throw err;
+      errors[f] = err.message;
+    }
+  }
+  return c.json({ ...result, errors }, 200, headers);
+}

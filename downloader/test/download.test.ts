@@ -1,0 +1,135 @@
+import { ARTICLE_HTML, Origin, SystemUnderTest, sumSamples, waitFor } from '@dl/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
+
+describe('GET /{url} against a local origin (DOWNLOADER_ALLOW_PRIVATE=1)', () => {
+  const origin = new Origin();
+  const sut = new SystemUnderTest({ DOWNLOADER_ALLOW_PRIVATE: '1' }, { POLL_INTERVAL_S: '0.3' });
+  const get = (target: string, accept?: string) => fetch(`${sut.base}/${target}`, { headers: accept ? { accept } : {} });
+
+  beforeAll(async () => {
+    await origin.start();
+    origin
+      .static('/article', 'text/html; charset=utf-8', ARTICLE_HTML)
+      .static('/plain', 'text/plain; charset=utf-8', 'just some text\nin two lines')
+      .static('/data.json', 'application/json', '{"a":1}')
+      .static('/pixel.png', 'image/png', PNG)
+      .route('/echo', (req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(req.url ?? ''));
+    await sut.start();
+  });
+  afterAll(async () => {
+    await sut.stop();
+    await origin.stop();
+  });
+
+  it('text/plain (default): the main article, boilerplate gone, paragraphs kept apart', async () => {
+    const res = await get(`${origin.base}/article`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    const text = await res.text();
+    expect(text).toContain('Field notes');
+    expect(text).toContain('We counted 412 birds by noon');
+    expect(text).toContain('Juveniles: 41');
+    for (const boilerplate of ['About us', 'cookie notice', 'Copyright 2026']) expect(text).not.toContain(boilerplate);
+    expect(text).toMatch(/October,[^\n]*\n\nCounting/);
+    expect(res.headers.get('x-original-url')).toBe(`${origin.base}/article`);
+    expect(res.headers.get('x-original-content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('x-content-length')).toBe(String(Buffer.byteLength(ARTICLE_HTML)));
+    expect(res.headers.get('x-cache')).toBe('MISS');
+  });
+
+  it('text/markdown: headings, emphasis and lists as Markdown', async () => {
+    const md = await (await get(`${origin.base}/article`, 'text/markdown')).text();
+    expect(md).toMatch(/^# Field notes/);
+    expect(md).toContain('## Counting');
+    expect(md).toContain('**412 birds**');
+    expect(md).toMatch(/^- {1,3}Adults: 371$/m);
+    expect(md).not.toContain('Copyright');
+  });
+
+  it('text/html: the original bytes and content type', async () => {
+    const res = await get(`${origin.base}/article`, 'text/html');
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await res.text()).toBe(ARTICLE_HTML);
+  });
+
+  it('application/json: base64 content and metadata', async () => {
+    const body = (await (await get(`${origin.base}/pixel.png`, 'application/json')).json()) as Record<string, unknown> & {
+      metadata: { status_code: number; headers: Record<string, string> };
+    };
+    expect(body).toMatchObject({ success: true, url: `${origin.base}/pixel.png`, size: PNG.length, content_type: 'image/png' });
+    expect(Buffer.from(body.content as string, 'base64').equals(PNG)).toBe(true);
+    expect(body.metadata.status_code).toBe(200);
+    expect(body.metadata.headers['content-type']).toBe('image/png');
+  });
+
+  it('several types at once: one JSON object keyed by type, plus errors', async () => {
+    const res = await get(`${origin.base}/article`, 'text/plain, text/markdown, application/pdf');
+    const body = (await res.json()) as { text: string; markdown: string; errors: Record<string, string> };
+    expect(body.text).toContain('412 birds');
+    expect(body.markdown).toContain('**412 birds**');
+    expect(Object.keys(body.errors)).toEqual(['pdf']);
+  });
+
+  it('passes non-HTML text through, and refuses to "extract" text from an image', async () => {
+    expect(await (await get(`${origin.base}/plain`)).text()).toBe('just some text\nin two lines');
+    expect(await (await get(`${origin.base}/data.json`, 'text/markdown')).text()).toBe('{"a":1}');
+    const img = await get(`${origin.base}/pixel.png`, 'text/plain');
+    expect(img.status).toBe(415);
+    expect(await img.json()).toMatchObject({ success: false, error_type: 'unsupported_content' });
+  });
+
+  it("keeps the target's own query string and accepts a percent-encoded URL", async () => {
+    expect(await (await get(`${origin.base}/echo?q=1&b=two`)).text()).toBe('/echo?q=1&b=two');
+    expect(await (await get(encodeURIComponent(`${origin.base}/plain`))).text()).toContain('just some text');
+  });
+
+  it.each([
+    ['an upstream 404', () => `${origin.base}/missing`, undefined, 502, 'upstream_error'],
+    ['a scheme that is not http(s)', () => 'http:', undefined, 400, 'invalid_url'],
+    ['an unknown Accept type', () => `${origin.base}/article`, 'image/webp', 406, 'unsupported_format'],
+    ['a host that does not resolve', () => 'http://no-such-host.invalid/', undefined, 502, 'upstream_error'],
+  ])('answers %s with a JSON error', async (_name, target, accept, status, type) => {
+    const res = await get(target(), accept);
+    expect(res.status).toBe(status);
+    expect(await res.json()).toMatchObject({ success: false, error_type: type });
+  });
+
+  it('reports every fetch as an upstream event and every download under /{url}', async () => {
+    const m = await waitFor('events counted', async () => {
+      const s = await sut.metrics();
+      return sumSamples(s, 'downloader_requests_total', { endpoint: '/{url}' }) >= 14 ? s : undefined;
+    });
+    expect(sumSamples(m, 'downloader_requests_total', { endpoint: '/{url}' })).toBe(14);
+    expect(sumSamples(m, 'downloader_upstream_requests_total', { outcome: 'ok' })).toBeGreaterThanOrEqual(10);
+    expect(sumSamples(m, 'downloader_upstream_requests_total', { outcome: 'http_error' })).toBeGreaterThanOrEqual(1);
+    await waitFor('the HTTP client reported up', async () =>
+      sumSamples(await sut.metrics(), 'downloader_component_up', { component: 'http_client' }) === 1 ? true : undefined,
+    );
+  });
+});
+
+describe('GET /{url} with DOWNLOADER_ALLOW_PRIVATE off', () => {
+  const origin = new Origin();
+  const sut = new SystemUnderTest({});
+  beforeAll(async () => {
+    await origin.start();
+    origin.static('/secret', 'text/plain', 'internal');
+    await sut.start();
+  });
+  afterAll(async () => {
+    await sut.stop();
+    await origin.stop();
+  });
+
+  it.each(['127.0.0.1', 'localhost', '[::1]', '2130706433', '127.1'])(
+    'refuses %s with 403 and never reaches it',
+    async (host) => {
+      const res = await fetch(`${sut.base}/http://${host}:${origin.port}/secret`);
+      expect(res.status).toBe(403);
+      expect(await res.json()).toMatchObject({ success: false, error_type: 'blocked_target' });
+      expect(origin.hits.get('/secret') ?? 0).toBe(0);
+    },
+  );
+});
