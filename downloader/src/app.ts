@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { errorResponse } from './errors.ts';
 import { downloadHandler } from './routes/download.ts';
+import { type JobRouteDeps, jobRoutes } from './routes/jobs.ts';
 import { tagRoute, toTemplate } from './telemetry/requestTiming.ts';
 import type { UpstreamClient } from './upstream/client.ts';
 
@@ -10,6 +11,8 @@ export interface AppDeps {
   now?: () => number;
   /** Without it (unit tests of the bare app) GET /{url} is not registered. */
   upstream?: UpstreamClient;
+  /** Without them the job routes answer 404 for every id. */
+  jobs?: JobRouteDeps;
 }
 
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -33,11 +36,18 @@ export function createApp(deps: AppDeps): Hono {
   addRoute(app, 'GET', '/health', (c) =>
     c.json({ status: 'ok', version: deps.version, uptime_seconds: (now() - deps.startedAt) / 1000 }),
   );
-  // Jobs are the batch issue's work; until then no job exists, and the API says so in its own shape.
-  const noJob = (c: Context) => errorResponse(c, 404, 'not_found', `job ${c.req.param('job_id')} not found`);
-  addRoute(app, 'GET', '/jobs/:job_id/status', noJob);
-  addRoute(app, 'GET', '/jobs/:job_id/results', noJob);
-  addRoute(app, 'DELETE', '/jobs/:job_id', noJob);
+  if (deps.jobs) {
+    const jobs = jobRoutes(deps.jobs);
+    addRoute(app, 'POST', '/batch', jobs.submit);
+    addRoute(app, 'GET', '/jobs/:job_id/status', jobs.status);
+    addRoute(app, 'GET', '/jobs/:job_id/results', jobs.results);
+    addRoute(app, 'DELETE', '/jobs/:job_id', jobs.cancel);
+  } else {
+    const noJob = (c: Context) => errorResponse(c, 404, 'not_found', `job ${c.req.param('job_id')} not found`);
+    addRoute(app, 'GET', '/jobs/:job_id/status', noJob);
+    addRoute(app, 'GET', '/jobs/:job_id/results', noJob);
+    addRoute(app, 'DELETE', '/jobs/:job_id', noJob);
+  }
   // Only paths that start like a URL (http: or https:, perhaps percent-encoded), so /health and the
   // job routes keep Hono's single-handler fast path and unknown paths stay 404s.
   if (deps.upstream)

@@ -4,6 +4,8 @@ import { serve } from '@hono/node-server';
 import { createAdminApp } from './admin.ts';
 import { createApp } from './app.ts';
 import { downloaderEnv } from './config.ts';
+import { JobRunner } from './jobs/jobRunner.ts';
+import { MemoryJobStore } from './jobs/jobStore.ts';
 import { createProcessSampler } from './processStats.ts';
 import { Semaphore } from './semaphore.ts';
 import { withRequestTiming } from './telemetry/requestTiming.ts';
@@ -40,7 +42,9 @@ const telemetry = createTelemetry({
 const sampler = createProcessSampler();
 const pools = { pdf: new Semaphore(config.PDF_CONCURRENCY), batch: new Semaphore(config.BATCH_CONCURRENCY) };
 const upstream = new UpstreamClient({ allowPrivate: config.DOWNLOADER_ALLOW_PRIVATE, emit: telemetry.emit });
-const app = createApp({ version: VERSION, startedAt, upstream });
+const store = new MemoryJobStore();
+const runner = new JobRunner({ store, upstream, pool: pools.batch, emit: telemetry.emit });
+const app = createApp({ version: VERSION, startedAt, upstream, jobs: { runner, store } });
 const admin = createAdminApp({
   startedAt,
   version: VERSION,

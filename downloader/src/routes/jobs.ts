@@ -1,0 +1,55 @@
+import type { Context } from 'hono';
+import { errorResponse } from '../errors.ts';
+import { batchRequestSchema, describeIssue } from '../jobs/batchRequest.ts';
+import { statusView } from '../jobs/job.ts';
+import type { JobRunner } from '../jobs/jobRunner.ts';
+import type { JobStore } from '../jobs/jobStore.ts';
+
+export interface JobRouteDeps {
+  runner: JobRunner;
+  store: JobStore;
+}
+
+const notFound = (c: Context) => errorResponse(c, 404, 'not_found', `job ${c.req.param('job_id')} not found`);
+
+export function jobRoutes(deps: JobRouteDeps) {
+  return {
+    submit: async (c: Context) => {
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        return errorResponse(c, 400, 'invalid_request', 'the body must be JSON');
+      }
+      const parsed = batchRequestSchema.safeParse(body);
+      if (!parsed.success) return errorResponse(c, 400, 'invalid_request', describeIssue(parsed.error));
+      const bad = parsed.data.urls.find((u) => !/^https?:\/\//i.test(u.url) || !URL.canParse(u.url));
+      if (bad) return errorResponse(c, 400, 'invalid_url', `not an http(s) URL: ${bad.url.slice(0, 200)}`);
+      const job = await deps.runner.submit(parsed.data);
+      return c.json(
+        {
+          job_id: job.job_id,
+          status: job.status,
+          total_urls: job.total_urls,
+          created_at: job.created_at,
+          status_url: `/jobs/${job.job_id}/status`,
+          results_url: `/jobs/${job.job_id}/results`,
+        },
+        202,
+      );
+    },
+    status: async (c: Context) => {
+      const job = await deps.store.get(c.req.param('job_id') ?? '');
+      return job ? c.json(statusView(job)) : notFound(c);
+    },
+    results: async (c: Context) => {
+      const job = await deps.store.get(c.req.param('job_id') ?? '');
+      if (!job) return notFound(c);
+      return c.json({ ...statusView(job), results: job.results.filter(Boolean) });
+    },
+    cancel: async (c: Context) => {
+      const job = await deps.runner.cancel(c.req.param('job_id') ?? '');
+      return job ? c.json(statusView(job)) : notFound(c);
+    },
+  };
+}
