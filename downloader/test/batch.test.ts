@@ -68,7 +68,9 @@ describe('batch jobs (in-memory store) with a batch pool of 2', () => {
     expect(text).toMatchObject({ success: true, format: 'text' });
     expect(String(text?.content)).toContain('412 birds');
     expect(String(md?.content)).toContain('**412 birds**');
-    expect(Buffer.from((json?.content as { content: string }).content, 'base64').toString()).toBe('plain words');
+    expect(Buffer.from((json?.content as { content: string } | undefined)?.content ?? '', 'base64').toString()).toBe(
+      'plain words',
+    );
     expect(missing).toMatchObject({ success: false, status_code: 404, error_type: 'upstream_error' });
     await waitFor('job events counted', async () => {
       const m = await sut.metrics();
