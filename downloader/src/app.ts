@@ -1,4 +1,5 @@
 import { type Context, Hono } from 'hono';
+import { createKeyCheck } from './auth.ts';
 import { errorResponse } from './errors.ts';
 import { downloadHandler } from './routes/download.ts';
 import { type JobRouteDeps, jobRoutes } from './routes/jobs.ts';
@@ -13,6 +14,8 @@ export interface AppDeps {
   upstream?: UpstreamClient;
   /** Without them the job routes answer 404 for every id. */
   jobs?: JobRouteDeps;
+  /** DOWNLOADER_KEY: when set, every route but /health needs it. */
+  apiKey?: string;
 }
 
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -33,25 +36,34 @@ export function addRoute(app: Hono, method: Method, path: string, handler: Handl
 export function createApp(deps: AppDeps): Hono {
   const now = deps.now ?? Date.now;
   const app = new Hono();
+  // Auth is part of each protected handler, not a middleware, so Hono keeps its fast path.
+  const keyOk = deps.apiKey ? createKeyCheck(deps.apiKey) : undefined;
+  const guarded = (handler: Handler): Handler =>
+    keyOk
+      ? (c) =>
+          keyOk(c.req.header('authorization'), c.req.header('x-api-key'))
+            ? handler(c)
+            : errorResponse(c, 401, 'unauthorized', 'missing or wrong API key: send Authorization: Bearer <key> or X-API-Key')
+      : handler;
   addRoute(app, 'GET', '/health', (c) =>
     c.json({ status: 'ok', version: deps.version, uptime_seconds: (now() - deps.startedAt) / 1000 }),
   );
   if (deps.jobs) {
     const jobs = jobRoutes(deps.jobs);
-    addRoute(app, 'POST', '/batch', jobs.submit);
-    addRoute(app, 'GET', '/jobs/:job_id/status', jobs.status);
-    addRoute(app, 'GET', '/jobs/:job_id/results', jobs.results);
-    addRoute(app, 'DELETE', '/jobs/:job_id', jobs.cancel);
+    addRoute(app, 'POST', '/batch', guarded(jobs.submit));
+    addRoute(app, 'GET', '/jobs/:job_id/status', guarded(jobs.status));
+    addRoute(app, 'GET', '/jobs/:job_id/results', guarded(jobs.results));
+    addRoute(app, 'DELETE', '/jobs/:job_id', guarded(jobs.cancel));
   } else {
     const noJob = (c: Context) => errorResponse(c, 404, 'not_found', `job ${c.req.param('job_id')} not found`);
-    addRoute(app, 'GET', '/jobs/:job_id/status', noJob);
-    addRoute(app, 'GET', '/jobs/:job_id/results', noJob);
-    addRoute(app, 'DELETE', '/jobs/:job_id', noJob);
+    addRoute(app, 'GET', '/jobs/:job_id/status', guarded(noJob));
+    addRoute(app, 'GET', '/jobs/:job_id/results', guarded(noJob));
+    addRoute(app, 'DELETE', '/jobs/:job_id', guarded(noJob));
   }
   // Only paths that start like a URL (http: or https:, perhaps percent-encoded), so /health and the
   // job routes keep Hono's single-handler fast path and unknown paths stay 404s.
   if (deps.upstream)
-    addRoute(app, 'GET', '/:url{[hH][tT][tT][pP][sS]?(?::|%3[aA]).*}', downloadHandler({ upstream: deps.upstream }));
+    addRoute(app, 'GET', '/:url{[hH][tT][tT][pP][sS]?(?::|%3[aA]).*}', guarded(downloadHandler({ upstream: deps.upstream })));
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {
     console.error('downloader: unhandled error', err);

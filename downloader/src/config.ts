@@ -17,6 +17,7 @@ export const downloaderEnv = {
   EVENTS_FLUSH_MS: env.int(20, 1, 1000),
   INSTANCE: env.string(hostname()),
   DOWNLOADER_ALLOW_PRIVATE: env.flag(),
+  DOWNLOADER_KEY: env.optionalString(),
   // As the original service: 2 x cores (max 12) PDF renders, 8 x cores (max 50) batch downloads.
   PDF_CONCURRENCY: env.int(Math.min(2 * availableParallelism(), 12), 1, 256),
   BATCH_CONCURRENCY: env.int(Math.min(8 * availableParallelism(), 50), 1, 1024),

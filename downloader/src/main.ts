@@ -44,7 +44,7 @@ const pools = { pdf: new Semaphore(config.PDF_CONCURRENCY), batch: new Semaphore
 const upstream = new UpstreamClient({ allowPrivate: config.DOWNLOADER_ALLOW_PRIVATE, emit: telemetry.emit });
 const store = new MemoryJobStore();
 const runner = new JobRunner({ store, upstream, pool: pools.batch, emit: telemetry.emit });
-const app = createApp({ version: VERSION, startedAt, upstream, jobs: { runner, store } });
+const app = createApp({ version: VERSION, startedAt, upstream, jobs: { runner, store }, apiKey: config.DOWNLOADER_KEY });
 const admin = createAdminApp({
   startedAt,
   version: VERSION,
