@@ -18,6 +18,8 @@ export const downloaderEnv = {
   INSTANCE: env.string(hostname()),
   DOWNLOADER_ALLOW_PRIVATE: env.flag(),
   DOWNLOADER_KEY: env.optionalString(),
+  WEBHOOK_SECRET: env.optionalString(),
+  WEBHOOK_RETRY_BASE_S: env.seconds(1, 0.01, 60),
   // As the original service: 2 x cores (max 12) PDF renders, 8 x cores (max 50) batch downloads.
   PDF_CONCURRENCY: env.int(Math.min(2 * availableParallelism(), 12), 1, 256),
   BATCH_CONCURRENCY: env.int(Math.min(8 * availableParallelism(), 50), 1, 1024),

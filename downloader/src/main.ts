@@ -6,6 +6,7 @@ import { createApp } from './app.ts';
 import { downloaderEnv } from './config.ts';
 import { JobRunner } from './jobs/jobRunner.ts';
 import { MemoryJobStore } from './jobs/jobStore.ts';
+import { deliverWebhook } from './jobs/webhook.ts';
 import { createProcessSampler } from './processStats.ts';
 import { Semaphore } from './semaphore.ts';
 import { withRequestTiming } from './telemetry/requestTiming.ts';
@@ -43,8 +44,19 @@ const sampler = createProcessSampler();
 const pools = { pdf: new Semaphore(config.PDF_CONCURRENCY), batch: new Semaphore(config.BATCH_CONCURRENCY) };
 const upstream = new UpstreamClient({ allowPrivate: config.DOWNLOADER_ALLOW_PRIVATE, emit: telemetry.emit });
 const store = new MemoryJobStore();
-const runner = new JobRunner({ store, upstream, pool: pools.batch, emit: telemetry.emit });
-const app = createApp({ version: VERSION, startedAt, upstream, jobs: { runner, store }, apiKey: config.DOWNLOADER_KEY });
+const secret = config.WEBHOOK_SECRET;
+const webhook = secret
+  ? (url: string, payload: unknown) =>
+      deliverWebhook(url, payload, { upstream, secret, emit: telemetry.emit, baseDelayMs: config.WEBHOOK_RETRY_BASE_S * 1000 })
+  : undefined;
+const runner = new JobRunner({ store, upstream, pool: pools.batch, emit: telemetry.emit, webhook });
+const app = createApp({
+  version: VERSION,
+  startedAt,
+  upstream,
+  jobs: { runner, store, webhooks: webhook !== undefined },
+  apiKey: config.DOWNLOADER_KEY,
+});
 const admin = createAdminApp({
   startedAt,
   version: VERSION,

@@ -4,7 +4,7 @@ import { RenderError, render } from '../content/render.ts';
 import type { Semaphore } from '../semaphore.ts';
 import { type UpstreamClient, UpstreamError } from '../upstream/client.ts';
 import type { BatchRequest, JobFormat } from './batchRequest.ts';
-import type { Job, UrlResult } from './job.ts';
+import { type Job, statusView, type UrlResult } from './job.ts';
 import type { JobStore } from './jobStore.ts';
 
 export interface JobRunnerDeps {
@@ -14,6 +14,8 @@ export interface JobRunnerDeps {
   pool: Semaphore;
   emit: (event: EventInput) => void;
   now?: () => number;
+  /** Delivers the finished job to its webhook_url (signed); absent when no WEBHOOK_SECRET is set. */
+  webhook?: (url: string, payload: unknown) => Promise<boolean>;
 }
 
 /** Creates and runs batch jobs; cancel aborts in-flight fetches and skips the queued ones. */
@@ -84,6 +86,13 @@ export class JobRunner {
     job.completed_at = new Date(this.now()).toISOString();
     await this.deps.store.put(job);
     this.deps.emit({ kind: 'job', ts: this.now(), status: job.status, urls: job.total_urls, duration_s: this.elapsed(job) });
+    if (job.webhook_url && this.deps.webhook) {
+      await this.deps.webhook(job.webhook_url, {
+        event: 'job.finished',
+        job: statusView(job),
+        results_url: `/jobs/${job.job_id}/results`,
+      });
+    }
   }
 
   private async fetchOne(url: string, format: JobFormat, timeoutS: number, jobSignal: AbortSignal): Promise<UrlResult> {

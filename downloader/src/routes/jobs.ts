@@ -8,6 +8,8 @@ import type { JobStore } from '../jobs/jobStore.ts';
 export interface JobRouteDeps {
   runner: JobRunner;
   store: JobStore;
+  /** Whether webhook_url can be honoured (a WEBHOOK_SECRET to sign with is configured). */
+  webhooks: boolean;
 }
 
 const notFound = (c: Context) => errorResponse(c, 404, 'not_found', `job ${c.req.param('job_id')} not found`);
@@ -25,6 +27,9 @@ export function jobRoutes(deps: JobRouteDeps) {
       if (!parsed.success) return errorResponse(c, 400, 'invalid_request', describeIssue(parsed.error));
       const bad = parsed.data.urls.find((u) => !/^https?:\/\//i.test(u.url) || !URL.canParse(u.url));
       if (bad) return errorResponse(c, 400, 'invalid_url', `not an http(s) URL: ${bad.url.slice(0, 200)}`);
+      if (parsed.data.webhook_url && !deps.webhooks) {
+        return errorResponse(c, 400, 'webhooks_disabled', 'webhook_url needs the server to be configured with WEBHOOK_SECRET');
+      }
       const job = await deps.runner.submit(parsed.data);
       return c.json(
         {

@@ -138,6 +138,27 @@ export class UpstreamClient {
     }
   }
 
+  /**
+   * One POST (webhooks): same pool and SSRF rules, no redirects followed, no retries (the caller
+   * owns its retry policy). Resolves with the status; network failures reject with UpstreamError.
+   */
+  async post(url: string, body: string, headers: Record<string, string>, signal?: AbortSignal): Promise<number> {
+    const target = this.check(url);
+    try {
+      const res = await request(target, {
+        dispatcher: this.agent,
+        method: 'POST',
+        headers: { 'user-agent': 'downloader/0.1', 'content-type': 'application/json', ...headers },
+        body,
+        signal,
+      });
+      await res.body.dump();
+      return res.statusCode;
+    } catch (err) {
+      throw classify(err, 0);
+    }
+  }
+
   /** Connection figures across origins, for /internal/stats. */
   stats(): { healthy: boolean; connections: { active: number; idle: number; pending: number } } {
     let active = 0;
