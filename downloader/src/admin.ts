@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { type ContentCache, RedisCache } from './cache/cache.ts';
 import type { ProcessFigures } from './processStats.ts';
 import type { Semaphore } from './semaphore.ts';
 import type { EmitterLedger } from './telemetry/emitter.ts';
@@ -12,6 +13,7 @@ export interface AdminDeps {
   process: () => ProcessFigures;
   pools: { pdf: Semaphore; batch: Semaphore };
   upstream?: UpstreamClient;
+  cache?: ContentCache;
   now?: () => number;
 }
 
@@ -29,6 +31,8 @@ export function createAdminApp(deps: AdminDeps): Hono {
       process: deps.process(),
       pools: { pdf: deps.pools.pdf.stats(), batch: deps.pools.batch.stats() },
       ...(deps.upstream ? { http_client: deps.upstream.stats(), circuit_breakers: deps.upstream.breakers.counts() } : {}),
+      ...(deps.cache ? { cache: deps.cache.stats() } : {}),
+      redis: deps.cache instanceof RedisCache ? { configured: true, up: deps.cache.connected } : { configured: false, up: false },
     }),
   );
   app.notFound((c) => c.json({ success: false, error: 'not found', error_type: 'not_found' }, 404));

@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { createKeyCheck } from './auth.ts';
+import type { CacheLayer } from './cache/cache.ts';
 import { errorResponse } from './errors.ts';
 import { downloadHandler } from './routes/download.ts';
 import { type JobRouteDeps, jobRoutes } from './routes/jobs.ts';
@@ -16,6 +17,7 @@ export interface AppDeps {
   jobs?: JobRouteDeps;
   /** DOWNLOADER_KEY: when set, every route but /health needs it. */
   apiKey?: string;
+  cache?: CacheLayer;
 }
 
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -63,7 +65,12 @@ export function createApp(deps: AppDeps): Hono {
   // Only paths that start like a URL (http: or https:, perhaps percent-encoded), so /health and the
   // job routes keep Hono's single-handler fast path and unknown paths stay 404s.
   if (deps.upstream)
-    addRoute(app, 'GET', '/:url{[hH][tT][tT][pP][sS]?(?::|%3[aA]).*}', guarded(downloadHandler({ upstream: deps.upstream })));
+    addRoute(
+      app,
+      'GET',
+      '/:url{[hH][tT][tT][pP][sS]?(?::|%3[aA]).*}',
+      guarded(downloadHandler({ upstream: deps.upstream, cache: deps.cache })),
+    );
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {
     console.error('downloader: unhandled error', err);

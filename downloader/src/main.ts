@@ -3,6 +3,7 @@ import { loadConfigOrExit } from '@dl/shared';
 import { serve } from '@hono/node-server';
 import { createAdminApp } from './admin.ts';
 import { createApp } from './app.ts';
+import { type ContentCache, cacheLayer, MemoryCache, RedisCache } from './cache/cache.ts';
 import { downloaderEnv } from './config.ts';
 import { JobRunner } from './jobs/jobRunner.ts';
 import { MemoryJobStore } from './jobs/jobStore.ts';
@@ -44,6 +45,9 @@ const sampler = createProcessSampler();
 const pools = { pdf: new Semaphore(config.PDF_CONCURRENCY), batch: new Semaphore(config.BATCH_CONCURRENCY) };
 const upstream = new UpstreamClient({ allowPrivate: config.DOWNLOADER_ALLOW_PRIVATE, emit: telemetry.emit });
 const store = new MemoryJobStore();
+const contentCache: ContentCache = config.REDIS_URL
+  ? new RedisCache(config.REDIS_URL, config.CACHE_TTL_S * 1000)
+  : new MemoryCache(config.CACHE_MAX_BYTES, config.CACHE_TTL_S * 1000);
 const secret = config.WEBHOOK_SECRET;
 const webhook = secret
   ? (url: string, payload: unknown) =>
@@ -56,6 +60,7 @@ const app = createApp({
   upstream,
   jobs: { runner, store, webhooks: webhook !== undefined },
   apiKey: config.DOWNLOADER_KEY,
+  cache: cacheLayer(contentCache, telemetry.emit),
 });
 const admin = createAdminApp({
   startedAt,
@@ -65,6 +70,7 @@ const admin = createAdminApp({
   process: sampler.sample,
   pools,
   upstream,
+  cache: contentCache,
 });
 
 telemetry.start();
@@ -88,6 +94,7 @@ async function shutdown(signal: string): Promise<void> {
   if ('closeIdleConnections' in server) server.closeIdleConnections();
   await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]);
   await upstream.close();
+  await contentCache.close();
   await telemetry.stop(2_000);
   const ledger = telemetry.ledger();
   console.log(

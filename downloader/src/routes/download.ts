@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { CacheLayer } from '../cache/cache.ts';
 import { type Format, negotiate } from '../content/negotiate.ts';
 import { RenderError, render } from '../content/render.ts';
 import { errorResponse } from '../errors.ts';
@@ -8,6 +9,7 @@ import { upstreamFailure } from './upstreamErrors.ts';
 
 export interface DownloadDeps {
   upstream: UpstreamClient;
+  cache?: CacheLayer;
 }
 
 /** GET /{url}: fetch once, answer in every format the Accept header asks for. */
@@ -23,6 +25,20 @@ export function downloadHandler(deps: DownloadDeps) {
         'unsupported_format',
         'Accept must include text/plain, text/markdown, text/html, application/json or application/pdf',
       );
+    const format = formats.length === 1 ? (formats[0] as Format) : undefined;
+    const cacheable = deps.cache && format && format !== 'pdf' ? format : undefined;
+    if (cacheable && deps.cache) {
+      const hit = await deps.cache.get(target.url, cacheable);
+      if (hit) {
+        return c.body(new Uint8Array(Buffer.from(hit.body, 'base64')), 200, {
+          'content-type': hit.contentType,
+          'x-original-url': target.url,
+          'x-original-content-type': hit.originalType,
+          'x-content-length': String(hit.originalLength),
+          'x-cache': 'HIT',
+        });
+      }
+    }
     let doc: FetchResult;
     try {
       doc = await deps.upstream.fetch(target.url, { signal: c.req.raw.signal });
@@ -43,8 +59,19 @@ export function downloadHandler(deps: DownloadDeps) {
       'x-content-length': String(doc.body.length),
       'x-cache': 'MISS',
     };
-    if (formats.length === 1) return single(c, doc, formats[0] as Format, headers);
-    return multiple(c, doc, formats, headers);
+    if (!format) return multiple(c, doc, formats, headers);
+    const res = single(c, doc, format, headers);
+    if (cacheable && deps.cache && res.status === 200) {
+      // Only successful renderings are cached, never errors; a failing cache costs nothing here.
+      const body = Buffer.from(await res.clone().arrayBuffer());
+      void deps.cache.set(target.url, cacheable, {
+        contentType: res.headers.get('content-type') ?? 'application/octet-stream',
+        originalType: headers['x-original-content-type'] as string,
+        originalLength: doc.body.length,
+        body: body.toString('base64'),
+      });
+    }
+    return res;
   };
 }
 
