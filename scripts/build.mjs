@@ -14,6 +14,8 @@ export async function buildAll() {
     target: 'node20',
     sourcemap: 'linked',
     logLevel: 'warning',
+    // Loaded at run time from node_modules: it finds its own files and the browser protocol there.
+    external: ['playwright-core'],
     // CommonJS dependencies (prom-client, ioredis) call require(); give the ESM bundle one.
     banner: {
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { type ContentCache, RedisCache } from './cache/cache.ts';
+import type { PdfRenderer } from './pdf/pdfRenderer.ts';
 import type { ProcessFigures } from './processStats.ts';
 import type { Semaphore } from './semaphore.ts';
 import type { EmitterLedger } from './telemetry/emitter.ts';
@@ -14,6 +15,7 @@ export interface AdminDeps {
   pools: { pdf: Semaphore; batch: Semaphore };
   upstream?: UpstreamClient;
   cache?: ContentCache;
+  pdf?: PdfRenderer;
   now?: () => number;
 }
 
@@ -32,6 +34,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
       pools: { pdf: deps.pools.pdf.stats(), batch: deps.pools.batch.stats() },
       ...(deps.upstream ? { http_client: deps.upstream.stats(), circuit_breakers: deps.upstream.breakers.counts() } : {}),
       ...(deps.cache ? { cache: deps.cache.stats() } : {}),
+      ...(deps.pdf ? { pdf_browser: { available: deps.pdf.available } } : {}),
       redis: deps.cache instanceof RedisCache ? { configured: true, up: deps.cache.connected } : { configured: false, up: false },
     }),
   );

@@ -2,6 +2,7 @@ import { type Context, Hono } from 'hono';
 import { createKeyCheck } from './auth.ts';
 import type { CacheLayer } from './cache/cache.ts';
 import { errorResponse } from './errors.ts';
+import type { PdfRenderer } from './pdf/pdfRenderer.ts';
 import { downloadHandler } from './routes/download.ts';
 import { type JobRouteDeps, jobRoutes } from './routes/jobs.ts';
 import { tagRoute, toTemplate } from './telemetry/requestTiming.ts';
@@ -18,6 +19,7 @@ export interface AppDeps {
   /** DOWNLOADER_KEY: when set, every route but /health needs it. */
   apiKey?: string;
   cache?: CacheLayer;
+  pdf?: PdfRenderer;
 }
 
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -69,7 +71,7 @@ export function createApp(deps: AppDeps): Hono {
       app,
       'GET',
       '/:url{[hH][tT][tT][pP][sS]?(?::|%3[aA]).*}',
-      guarded(downloadHandler({ upstream: deps.upstream, cache: deps.cache })),
+      guarded(downloadHandler({ upstream: deps.upstream, cache: deps.cache, pdf: deps.pdf })),
     );
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {

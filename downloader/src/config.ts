@@ -19,6 +19,8 @@ export const downloaderEnv = {
   DOWNLOADER_ALLOW_PRIVATE: env.flag(),
   DOWNLOADER_KEY: env.optionalString(),
   WEBHOOK_SECRET: env.optionalString(),
+  CHROMIUM_PATH: env.string('/usr/bin/chromium'),
+  PDF_TIMEOUT_S: env.seconds(30, 1, 300),
   CACHE_TTL_S: env.seconds(3600, 1, 30 * 86_400),
   CACHE_MAX_BYTES: env.int(64 * 1024 * 1024, 0, 16 * 1024 * 1024 * 1024),
   WEBHOOK_RETRY_BASE_S: env.seconds(1, 0.01, 60),

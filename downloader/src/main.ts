@@ -8,6 +8,7 @@ import { downloaderEnv } from './config.ts';
 import { JobRunner } from './jobs/jobRunner.ts';
 import { MemoryJobStore } from './jobs/jobStore.ts';
 import { deliverWebhook } from './jobs/webhook.ts';
+import { PdfRenderer } from './pdf/pdfRenderer.ts';
 import { createProcessSampler } from './processStats.ts';
 import { Semaphore } from './semaphore.ts';
 import { withRequestTiming } from './telemetry/requestTiming.ts';
@@ -48,6 +49,13 @@ const store = new MemoryJobStore();
 const contentCache: ContentCache = config.REDIS_URL
   ? new RedisCache(config.REDIS_URL, config.CACHE_TTL_S * 1000)
   : new MemoryCache(config.CACHE_MAX_BYTES, config.CACHE_TTL_S * 1000);
+const pdf = new PdfRenderer({
+  executablePath: config.CHROMIUM_PATH,
+  pool: pools.pdf,
+  allowPrivate: config.DOWNLOADER_ALLOW_PRIVATE,
+  timeoutMs: config.PDF_TIMEOUT_S * 1000,
+  emit: telemetry.emit,
+});
 const secret = config.WEBHOOK_SECRET;
 const webhook = secret
   ? (url: string, payload: unknown) =>
@@ -61,6 +69,7 @@ const app = createApp({
   jobs: { runner, store, webhooks: webhook !== undefined },
   apiKey: config.DOWNLOADER_KEY,
   cache: cacheLayer(contentCache, telemetry.emit),
+  pdf,
 });
 const admin = createAdminApp({
   startedAt,
@@ -71,6 +80,7 @@ const admin = createAdminApp({
   pools,
   upstream,
   cache: contentCache,
+  pdf,
 });
 
 telemetry.start();
@@ -95,6 +105,7 @@ async function shutdown(signal: string): Promise<void> {
   await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]);
   await upstream.close();
   await contentCache.close();
+  await pdf.close();
   await telemetry.stop(2_000);
   const ledger = telemetry.ledger();
   console.log(

@@ -3,6 +3,7 @@ import type { CacheLayer } from '../cache/cache.ts';
 import { type Format, negotiate } from '../content/negotiate.ts';
 import { RenderError, render } from '../content/render.ts';
 import { errorResponse } from '../errors.ts';
+import { PdfError, type PdfRenderer } from '../pdf/pdfRenderer.ts';
 import { type FetchResult, type UpstreamClient, UpstreamError } from '../upstream/client.ts';
 import { targetUrl } from './targetUrl.ts';
 import { upstreamFailure } from './upstreamErrors.ts';
@@ -10,6 +11,18 @@ import { upstreamFailure } from './upstreamErrors.ts';
 export interface DownloadDeps {
   upstream: UpstreamClient;
   cache?: CacheLayer;
+  pdf?: PdfRenderer;
+}
+
+function pdfFailure(c: Context, err: PdfError): Response {
+  const map = {
+    unavailable: [503, 'pdf_unavailable'],
+    timeout: [504, 'upstream_timeout'],
+    blocked: [403, 'blocked_target'],
+    error: [502, 'upstream_error'],
+  } as const;
+  const [status, type] = map[err.outcome];
+  return errorResponse(c, status, type, err.message);
 }
 
 /** GET /{url}: fetch once, answer in every format the Accept header asks for. */
@@ -26,7 +39,21 @@ export function downloadHandler(deps: DownloadDeps) {
         'Accept must include text/plain, text/markdown, text/html, application/json or application/pdf',
       );
     const format = formats.length === 1 ? (formats[0] as Format) : undefined;
-    const cacheable = deps.cache && format && format !== 'pdf' ? format : undefined;
+    if (format === 'pdf') {
+      if (!deps.pdf) return errorResponse(c, 503, 'pdf_unavailable', 'PDF rendering is not configured');
+      try {
+        const pdf = await deps.pdf.render(target.url);
+        return c.body(new Uint8Array(pdf), 200, {
+          'content-type': 'application/pdf',
+          'x-original-url': target.url,
+          'x-cache': 'MISS',
+        });
+      } catch (err) {
+        if (err instanceof PdfError) return pdfFailure(c, err);
+        throw err;
+      }
+    }
+    const cacheable = deps.cache && format ? format : undefined;
     if (cacheable && deps.cache) {
       const hit = await deps.cache.get(target.url, cacheable);
       if (hit) {
@@ -59,7 +86,7 @@ export function downloadHandler(deps: DownloadDeps) {
       'x-content-length': String(doc.body.length),
       'x-cache': 'MISS',
     };
-    if (!format) return multiple(c, doc, formats, headers);
+    if (!format) return multiple(c, doc, formats, headers, deps.pdf);
     const res = single(c, doc, format, headers);
     if (cacheable && deps.cache && res.status === 200) {
       // Only successful renderings are cached, never errors; a failing cache costs nothing here.
@@ -75,8 +102,7 @@ export function downloadHandler(deps: DownloadDeps) {
   };
 }
 
-function single(c: Context, doc: FetchResult, format: Format, headers: Record<string, string>): Response {
-  if (format === 'pdf') return errorResponse(c, 503, 'pdf_unavailable', 'PDF rendering is not available in this build');
+function single(c: Context, doc: FetchResult, format: Exclude<Format, 'pdf'>, headers: Record<string, string>): Response {
   try {
     const out = render(doc, format);
     return c.body(typeof out.body === 'string' ? out.body : new Uint8Array(out.body), 200, {
@@ -89,12 +115,26 @@ function single(c: Context, doc: FetchResult, format: Format, headers: Record<st
   }
 }
 
-function multiple(c: Context, doc: FetchResult, formats: Format[], headers: Record<string, string>): Response {
+async function multiple(
+  c: Context,
+  doc: FetchResult,
+  formats: Format[],
+  headers: Record<string, string>,
+  pdf?: PdfRenderer,
+): Promise<Response> {
   const result: Record<string, unknown> = {};
   const errors: Record<string, string> = {};
   for (const f of formats) {
     if (f === 'pdf') {
-      errors.pdf = 'PDF rendering is not available in this build';
+      if (!pdf) errors.pdf = 'PDF rendering is not configured';
+      else {
+        try {
+          result.pdf = { content_type: 'application/pdf', content: (await pdf.render(doc.url)).toString('base64') };
+        } catch (err) {
+          if (!(err instanceof PdfError)) throw err;
+          errors.pdf = err.message;
+        }
+      }
       continue;
     }
     try {

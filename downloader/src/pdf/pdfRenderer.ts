@@ -1,0 +1,139 @@
+import { lookup } from 'node:dns/promises';
+import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
+import type { EventInput } from '@dl/shared';
+import type { Browser } from 'playwright-core';
+import type { Semaphore } from '../semaphore.ts';
+import { isBlockedAddress } from '../upstream/addresses.ts';
+
+export interface PdfOptions {
+  executablePath: string;
+  pool: Semaphore;
+  allowPrivate: boolean;
+  timeoutMs?: number;
+  emit: (event: EventInput) => void;
+}
+
+/** Why a render produced no PDF; the route maps it to 503/504/403/502. */
+export class PdfError extends Error {
+  constructor(
+    readonly outcome: 'error' | 'timeout' | 'unavailable' | 'blocked',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+/**
+ * Renders pages to PDF with one reused Chromium (playwright-core, the system browser), each render
+ * in its own context and a slot of the PDF pool. Every request the page makes, the navigation
+ * included, is checked against the SSRF rules first.
+ */
+export class PdfRenderer {
+  private browser: Promise<Browser> | undefined;
+
+  constructor(private readonly o: PdfOptions) {}
+
+  /** Whether a browser can be used: the executable exists and has not failed to launch. */
+  get available(): boolean {
+    return existsSync(this.o.executablePath) && this.launchFailed === undefined;
+  }
+
+  private launchFailed: string | undefined;
+
+  async render(url: string): Promise<Buffer> {
+    const started = performance.now();
+    const done = (outcome: 'ok' | 'error' | 'timeout' | 'unavailable') =>
+      this.o.emit({ kind: 'pdf', ts: Date.now(), outcome, duration_s: (performance.now() - started) / 1000 });
+    if (!this.available) {
+      done('unavailable');
+      throw new PdfError(
+        'unavailable',
+        `no browser at ${this.o.executablePath}${this.launchFailed ? `: ${this.launchFailed}` : ''}`,
+      );
+    }
+    if (!(await this.allowed(url))) {
+      done('error');
+      throw new PdfError('blocked', `${url} is not a public address`);
+    }
+    return this.o.pool.run(async () => {
+      let browser: Browser;
+      try {
+        browser = await this.launch();
+      } catch (err) {
+        done('unavailable');
+        throw new PdfError('unavailable', (err as Error).message);
+      }
+      const context = await browser.newContext({ javaScriptEnabled: true });
+      try {
+        await context.route('**/*', async (route) =>
+          (await this.allowed(route.request().url())) ? route.continue() : route.abort('blockedbyclient'),
+        );
+        const page = await context.newPage();
+        await page.goto(url, { waitUntil: 'load', timeout: this.o.timeoutMs ?? 30_000 });
+        const pdf = await page.pdf({ format: 'A4', printBackground: true });
+        done('ok');
+        return pdf;
+      } catch (err) {
+        const timeout = (err as Error).name === 'TimeoutError';
+        done(timeout ? 'timeout' : 'error');
+        throw new PdfError(timeout ? 'timeout' : 'error', (err as Error).message.split('\n')[0] ?? 'render failed');
+      } finally {
+        await context.close().catch(() => {});
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    const b = await this.browser?.catch(() => undefined);
+    await b?.close().catch(() => {});
+  }
+
+  private launch(): Promise<Browser> {
+    this.browser ??= import('playwright-core')
+      .then(({ chromium }) => chromium.launch({ executablePath: this.o.executablePath, headless: true, args: FLAGS }))
+      .then((b) => {
+        b.on('disconnected', () => {
+          this.browser = undefined; // relaunch on next use
+        });
+        return b;
+      })
+      .catch((err: Error) => {
+        this.launchFailed = err.message.split('\n')[0];
+        this.browser = undefined;
+        throw err;
+      });
+    return this.browser;
+  }
+
+  private async allowed(raw: string): Promise<boolean> {
+    if (this.o.allowPrivate) return true;
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      return false;
+    }
+    if (u.protocol === 'data:' || u.protocol === 'blob:' || u.protocol === 'about:') return true;
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(host)) return !isBlockedAddress(host);
+    try {
+      const addresses = await lookup(host, { all: true });
+      return addresses.every((a) => !isBlockedAddress(a.address));
+    } catch {
+      return false;
+    }
+  }
+}
