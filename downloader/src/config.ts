@@ -21,6 +21,7 @@ export const downloaderEnv = {
   WEBHOOK_SECRET: env.optionalString(),
   CHROMIUM_PATH: env.string('/usr/bin/chromium'),
   PDF_TIMEOUT_S: env.seconds(30, 1, 300),
+  JOB_TTL_S: env.seconds(86_400, 60, 30 * 86_400),
   CACHE_TTL_S: env.seconds(3600, 1, 30 * 86_400),
   CACHE_MAX_BYTES: env.int(64 * 1024 * 1024, 0, 16 * 1024 * 1024 * 1024),
   WEBHOOK_RETRY_BASE_S: env.seconds(1, 0.01, 60),

@@ -6,7 +6,7 @@ import { createApp } from './app.ts';
 import { type ContentCache, cacheLayer, MemoryCache, RedisCache } from './cache/cache.ts';
 import { downloaderEnv } from './config.ts';
 import { JobRunner } from './jobs/jobRunner.ts';
-import { MemoryJobStore } from './jobs/jobStore.ts';
+import { MemoryJobStore, RedisJobStore } from './jobs/jobStore.ts';
 import { deliverWebhook } from './jobs/webhook.ts';
 import { PdfRenderer } from './pdf/pdfRenderer.ts';
 import { createProcessSampler } from './processStats.ts';
@@ -45,7 +45,9 @@ const telemetry = createTelemetry({
 const sampler = createProcessSampler();
 const pools = { pdf: new Semaphore(config.PDF_CONCURRENCY), batch: new Semaphore(config.BATCH_CONCURRENCY) };
 const upstream = new UpstreamClient({ allowPrivate: config.DOWNLOADER_ALLOW_PRIVATE, emit: telemetry.emit });
-const store = new MemoryJobStore();
+const store = config.REDIS_URL
+  ? new RedisJobStore(config.REDIS_URL, config.JOB_TTL_S * 1000)
+  : new MemoryJobStore(config.JOB_TTL_S * 1000);
 const contentCache: ContentCache = config.REDIS_URL
   ? new RedisCache(config.REDIS_URL, config.CACHE_TTL_S * 1000)
   : new MemoryCache(config.CACHE_MAX_BYTES, config.CACHE_TTL_S * 1000);
@@ -106,6 +108,7 @@ async function shutdown(signal: string): Promise<void> {
   await upstream.close();
   await contentCache.close();
   await pdf.close();
+  if (store instanceof RedisJobStore) await store.close();
   await telemetry.stop(2_000);
   const ledger = telemetry.ledger();
   console.log(

@@ -1,6 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import { ARTICLE_HTML, getJson, Origin, SystemUnderTest, sumSamples, waitFor } from '@dl/testkit';
+import { ARTICLE_HTML, getJson, Origin, RedisServer, requireBinary, SystemUnderTest, sumSamples, waitFor } from '@dl/testkit';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const hasRedis = requireBinary('redis-server');
 
 interface Status {
   job_id: string;
@@ -158,5 +161,54 @@ describe('batch jobs (in-memory store) with a batch pool of 2', () => {
     await waitFor('cancel counted', async () =>
       sumSamples(await sut.metrics(), 'downloader_batch_jobs_total', { status: 'cancelled' }) === 1 ? true : undefined,
     );
+  });
+});
+
+describe.skipIf(!hasRedis)('batch jobs in Redis', () => {
+  const origin = new Origin();
+  const redis = new RedisServer();
+  let sut: SystemUnderTest;
+  const post = (body: unknown) =>
+    fetch(`${sut.base}/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  beforeAll(async () => {
+    await origin.start();
+    origin.static('/plain', 'text/plain', 'stored in redis');
+    await redis.start();
+    sut = await new SystemUnderTest({ DOWNLOADER_ALLOW_PRIVATE: '1', REDIS_URL: redis.url }).start();
+  });
+  afterAll(async () => {
+    await sut?.stop();
+    await redis.stop();
+    await origin.stop();
+  });
+
+  it('runs end to end with the job kept in Redis under a TTL', async () => {
+    const res = await post({ urls: [{ url: `${origin.base}/plain` }, { url: `${origin.base}/plain`, format: 'json' }] });
+    expect(res.status).toBe(202);
+    const { job_id } = (await res.json()) as { job_id: string };
+    const done = await waitFor('job finished', async () => {
+      const s = await getJson<Status>(`${sut.base}/jobs/${job_id}/results`);
+      return s.status === 'completed' ? s : undefined;
+    });
+    expect(done.results?.[0]).toMatchObject({ success: true, content: 'stored in redis' });
+    const client = new Redis(redis.url);
+    const stored = JSON.parse((await client.get(`dl:job:${job_id}`)) ?? '{}');
+    const ttl = await client.pttl(`dl:job:${job_id}`);
+    client.disconnect();
+    expect(stored).toMatchObject({ job_id, status: 'completed', completed_urls: 2 });
+    expect(ttl).toBeGreaterThan(23 * 3600_000);
+  });
+
+  it('answers 503 jobs_unavailable while Redis is down; downloads go on', async () => {
+    await redis.kill();
+    const res = await post({ urls: [{ url: `${origin.base}/plain` }] });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ success: false, error_type: 'jobs_unavailable' });
+    const status = await fetch(`${sut.base}/jobs/anything/status`);
+    expect(status.status).toBe(503);
+    const download = await fetch(`${sut.base}/${origin.base}/plain`);
+    expect(download.status).toBe(200);
+    expect(await download.text()).toBe('stored in redis');
   });
 });

@@ -66,7 +66,12 @@ describe('GET /{url} against a local origin (DOWNLOADER_ALLOW_PRIVATE=1)', () =>
 
   it('several types at once: one JSON object keyed by type, plus errors', async () => {
     const res = await get(`${origin.base}/article`, 'text/plain, text/markdown, application/pdf');
-    const body = (await res.json()) as { text: string; markdown: string; pdf: { content: string }; errors: Record<string, string> };
+    const body = (await res.json()) as {
+      text: string;
+      markdown: string;
+      pdf: { content: string };
+      errors: Record<string, string>;
+    };
     expect(body.text).toContain('412 birds');
     expect(body.markdown).toContain('**412 birds**');
     expect(Buffer.from(body.pdf.content, 'base64').subarray(0, 5).toString()).toBe('%PDF-');

@@ -76,7 +76,7 @@ export class JobRunner {
         job.results[item.index] = result;
         if (result.success) job.completed_urls++;
         else job.failed_urls++;
-        await this.deps.store.put(job);
+        await this.save(job);
       }
     };
     await Promise.all(Array.from({ length: Math.min(request.concurrency_limit, queue.length) }, worker));
@@ -84,7 +84,7 @@ export class JobRunner {
     job.results = job.results.filter(Boolean);
     job.status = job.completed_urls === 0 && job.failed_urls > 0 ? 'failed' : 'completed';
     job.completed_at = new Date(this.now()).toISOString();
-    await this.deps.store.put(job);
+    await this.save(job);
     this.deps.emit({ kind: 'job', ts: this.now(), status: job.status, urls: job.total_urls, duration_s: this.elapsed(job) });
     if (job.webhook_url && this.deps.webhook) {
       await this.deps.webhook(job.webhook_url, {
@@ -124,6 +124,11 @@ export class JobRunner {
       if (err instanceof RenderError) return { url, format, success: false, error: err.message, error_type: err.errorType };
       return { url, format, success: false, error: (err as Error).message, error_type: 'internal' };
     }
+  }
+
+  /** Progress writes during a run: a store hiccup must not kill the run (the next write catches up). */
+  private async save(job: Job): Promise<void> {
+    await this.deps.store.put(job).catch(() => {});
   }
 
   private elapsed(job: Job): number {

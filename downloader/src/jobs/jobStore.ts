@@ -1,6 +1,7 @@
+import { Redis } from 'ioredis';
 import type { Job } from './job.ts';
 
-/** Where jobs live: in memory here (Redis when configured is the batch issue's next step). */
+/** Where jobs live: Redis when REDIS_URL is set, else memory. */
 export interface JobStore {
   put(job: Job): Promise<void>;
   get(id: string): Promise<Job | undefined>;
@@ -30,5 +31,40 @@ export class MemoryJobStore implements JobStore {
   private sweep(): void {
     const t = this.now();
     for (const [id, e] of this.jobs) if (e.expires <= t) this.jobs.delete(id);
+  }
+}
+
+/**
+ * Jobs in Redis, one JSON value per job with a TTL (finished jobs expire after `ttlMs`, running ones
+ * after a week as a safety net). Commands fail fast while Redis is away: the routes answer 503.
+ */
+export class RedisJobStore implements JobStore {
+  private readonly client: Redis;
+
+  constructor(
+    url: string,
+    private readonly ttlMs = 24 * 3600_000,
+  ) {
+    this.client = new Redis(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 1_000,
+      retryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
+    });
+    this.client.on('error', () => {});
+  }
+
+  async put(job: Job): Promise<void> {
+    const finished = job.status === 'completed' || job.status === 'failed' || job.status === 'cancelled';
+    await this.client.set(`dl:job:${job.job_id}`, JSON.stringify(job), 'PX', finished ? this.ttlMs : 7 * 24 * 3600_000);
+  }
+
+  async get(id: string): Promise<Job | undefined> {
+    const raw = await this.client.get(`dl:job:${id}`);
+    return raw === null ? undefined : (JSON.parse(raw) as Job);
+  }
+
+  async close(): Promise<void> {
+    this.client.disconnect();
   }
 }

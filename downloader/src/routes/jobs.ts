@@ -14,8 +14,19 @@ export interface JobRouteDeps {
 
 const notFound = (c: Context) => errorResponse(c, 404, 'not_found', `job ${c.req.param('job_id')} not found`);
 
+/** The job store (Redis) failing is a 503 of its own: the rest of the API still works. */
+function guardStore(handler: (c: Context) => Promise<Response>) {
+  return async (c: Context) => {
+    try {
+      return await handler(c);
+    } catch {
+      return errorResponse(c, 503, 'jobs_unavailable', 'the job store (Redis) is unavailable; try again shortly');
+    }
+  };
+}
+
 export function jobRoutes(deps: JobRouteDeps) {
-  return {
+  const routes = {
     submit: async (c: Context) => {
       let body: unknown;
       try {
@@ -56,5 +67,11 @@ export function jobRoutes(deps: JobRouteDeps) {
       const job = await deps.runner.cancel(c.req.param('job_id') ?? '');
       return job ? c.json(statusView(job)) : notFound(c);
     },
+  };
+  return {
+    submit: guardStore(routes.submit),
+    status: guardStore(routes.status),
+    results: guardStore(routes.results),
+    cancel: guardStore(routes.cancel),
   };
 }
