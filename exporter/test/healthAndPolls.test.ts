@@ -1,4 +1,4 @@
-import { ExporterUnderTest, RawEventClient, RedisServer, requireBinary, SystemUnderTest, sumSamples, waitFor } from '@dl/testkit';
+import { ExporterUnderTest, Origin, RedisServer, requireBinary, runPlan, SystemUnderTest, sumSamples, waitFor } from '@dl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const INTERVAL_S = 0.3;
@@ -19,39 +19,28 @@ interface Health {
   computed_at: string;
 }
 
-const requestLines = (n: number, everyNthIs500: number) => {
-  let out = '';
-  for (let i = 0; i < n; i++) {
-    const status = everyNthIs500 > 0 && i % everyNthIs500 === 0 ? 500 : 200;
-    out += `{"v":1,"kind":"request","ts":${Date.now()},"endpoint":"/injected","method":"GET","status":${status},"duration_s":0.01}\n`;
-  }
-  return out;
-};
-
 describe.skipIf(!hasRedis)('pollers and the health score (real downloader, exporter, Redis)', () => {
   const redis = new RedisServer();
+  const origin = new Origin();
   let sut: SystemUnderTest;
-  let raw: RawEventClient;
-  let injected = 0;
-  const inject = async (n: number, everyNthIs500: number) => {
-    await raw.write(requestLines(n, everyNthIs500));
-    injected += n;
-    await raw.waitAcked(injected);
-  };
   const health = () => sut.json<Health>('/metrics/health-score');
 
   beforeAll(async () => {
     await redis.start();
+    await origin.start();
+    let calls = 0;
+    // Every 10th call fails with 500: a real upstream fault, turned by the downloader into 502s.
+    origin.route('/flaky', (_req, res) => (++calls % 10 === 0 ? res.writeHead(500).end('boom') : res.writeHead(200, { 'content-type': 'text/plain' }).end('ok')));
+    origin.static('/fine', 'text/plain', 'fine');
     sut = await new SystemUnderTest(
-      {},
-      { REDIS_URL: redis.url, POLL_INTERVAL_S: String(INTERVAL_S), HEALTH_WINDOW: '60' },
+      { DOWNLOADER_ALLOW_PRIVATE: '1' },
+      { REDIS_URL: redis.url, POLL_INTERVAL_S: String(INTERVAL_S), HEALTH_WINDOW: '10' },
     ).start();
-    raw = await RawEventClient.connect(sut.socketPath);
   });
   afterAll(async () => {
-    raw?.close();
     await sut?.stop();
     await redis.stop();
+    await origin.stop();
   });
 
   it('polls the downloader and Redis into gauges that exist from the first scrape', async () => {
@@ -88,7 +77,7 @@ describe.skipIf(!hasRedis)('pollers and the health score (real downloader, expor
       const r = await health();
       return r.factors.error_rate?.status === 'ok' ? r : undefined;
     });
-    expect(h).toMatchObject({ overall_score: 100, status: 'healthy', window_seconds: 60 });
+    expect(h).toMatchObject({ overall_score: 100, status: 'healthy', window_seconds: 10 });
     expect(Object.keys(h.factors).sort()).toEqual(['apdex', 'dependencies', 'error_rate', 'latency', 'saturation', 'telemetry']);
     for (const f of Object.values(h.factors)) {
       expect(Object.keys(f).sort()).toEqual(['detail', 'penalty', 'status', 'threshold', 'value']);
@@ -97,17 +86,30 @@ describe.skipIf(!hasRedis)('pollers and the health score (real downloader, expor
     expect(h.factors.apdex?.value).toBe(1);
   });
 
-  it('takes the error_rate penalty at 10 % server errors and recovers when the fault is gone', async () => {
-    await inject(1_000, 10); // 100 of 1,000 are 500s
-    const bad = await health();
-    expect(bad.factors.error_rate).toMatchObject({ status: 'critical', penalty: 30 });
+  it('takes the error_rate penalty when an upstream fails 10 % of downloads, and recovers when the fault is gone', async () => {
+    const downloads = (path: string, n: number) =>
+      runPlan(sut.base, Array.from({ length: n }, (_, i) => ({ method: 'GET', path: `/${origin.base}${path}?i=${i}`, endpoint: '/{url}', status: 0 })), 16);
+    await downloads('/flaky', 500);
+    const bad = await waitFor('error_rate critical', async () => {
+      const h = await health();
+      return h.factors.error_rate?.status === 'critical' ? h : undefined;
+    });
+    expect(bad.factors.error_rate).toMatchObject({ penalty: 30 });
+    expect(bad.factors.error_rate?.value).toBeGreaterThan(5);
     expect(bad.status).not.toBe('healthy');
     const m = await sut.metrics();
     expect(sumSamples(m, 'downloader_health_factor_penalty', { factor: 'error_rate' })).toBe(30);
-    expect(sumSamples(m, 'downloader_health_score')).toBe(bad.overall_score);
-    await inject(12_000, 0); // healthy traffic dilutes 100 errors below 1 %
-    const good = await health();
-    expect(good.factors.error_rate).toMatchObject({ status: 'ok', penalty: 0 });
+    expect(sumSamples(m, 'downloader_requests_total', { endpoint: '/{url}', status: '502' })).toBe(50);
+    // The fault is gone: only healthy downloads from now on; the 10 s window forgets the errors.
+    const good = await waitFor(
+      'error_rate ok again',
+      async () => {
+        await downloads('/fine', 20);
+        const h = await health();
+        return h.factors.error_rate?.status === 'ok' ? h : undefined;
+      },
+      30_000,
+    );
     expect(good.status).toBe('healthy');
   });
 
@@ -164,7 +166,7 @@ describe.skipIf(!hasRedis)('pollers and the health score (real downloader, expor
     expect(Object.keys(live.concurrency ?? {}).sort()).toEqual(['batch', 'pdf']);
     expect(live.components).toMatchObject({ downloader: 'up' });
     expect(live.performance).toMatchObject({ window_seconds: 60 });
-    expect((live.exporter as { events_received: number }).events_received).toBeGreaterThan(13_000);
+    expect((live.exporter as { events_received: number }).events_received).toBeGreaterThan(1_000);
     expect((live.system as { resident_memory_bytes: number }).resident_memory_bytes).toBeGreaterThan(0);
   });
 });

@@ -24,7 +24,8 @@ export class PdfError extends Error {
   }
 }
 
-const FLAGS = [
+/** Headless Chromium flags for a closed network and a container (no sandbox, no background calls). */
+export const CHROMIUM_FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -102,7 +103,7 @@ export class PdfRenderer {
 
   private launch(): Promise<Browser> {
     this.browser ??= import('playwright-core')
-      .then(({ chromium }) => chromium.launch({ executablePath: this.o.executablePath, headless: true, args: FLAGS }))
+      .then(({ chromium }) => chromium.launch({ executablePath: this.o.executablePath, headless: true, args: CHROMIUM_FLAGS }))
       .then((b) => {
         b.on('disconnected', () => {
           this.browser = undefined; // relaunch on next use

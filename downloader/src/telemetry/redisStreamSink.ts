@@ -1,4 +1,4 @@
-import type { EventSink, SinkEvents } from '@dl/shared';
+import { type EventSink, failFastRedisOptions, type SinkEvents } from '@dl/shared';
 import { Redis } from 'ioredis';
 
 export interface RedisStreamSinkOptions {
@@ -32,13 +32,7 @@ export class RedisStreamSink implements EventSink {
     private readonly events: SinkEvents,
   ) {
     this.log = options.log ?? ((m) => console.error(m));
-    this.client = new Redis(options.url, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 2_000,
-      retryStrategy: (times) => Math.min(50 * 2 ** times, 2_000),
-    });
+    this.client = new Redis(options.url, failFastRedisOptions());
     this.client.on('ready', () => this.up());
     this.client.on('close', () => this.down('connection closed'));
     this.client.on('error', (err: Error) => this.down(err.message));

@@ -1,4 +1,4 @@
-import type { EventSource } from '@dl/shared';
+import { type EventSource, failFastRedisOptions } from '@dl/shared';
 import { Redis } from 'ioredis';
 
 export interface StreamReceiverOptions {
@@ -34,13 +34,7 @@ export class StreamReceiver implements EventSource {
 
   constructor(private readonly options: StreamReceiverOptions) {
     this.log = options.log ?? ((m) => console.error(m));
-    this.client = new Redis(options.url, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 2_000,
-      retryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
-    });
+    this.client = new Redis(options.url, failFastRedisOptions());
     this.client.on('error', () => {}); // reported by the loop, once per outage
   }
 

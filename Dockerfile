@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# The downloader: one esbuild bundle on Node 20 slim, with Debian's Chromium for PDF rendering.
+# Both images from one build: `--target downloader` (with Debian's Chromium for PDF rendering) and
+# `--target exporter` (the sidecar). Each ships its esbuild bundle on Node 20 slim, running as `node`.
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -11,7 +12,17 @@ RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
 RUN node scripts/build.mjs
 
-FROM node:20-bookworm-slim
+FROM node:20-bookworm-slim AS exporter
+ENV NODE_ENV=production EXPORTER_HOST=0.0.0.0 EXPORTER_PORT=9464
+WORKDIR /app
+COPY --from=build --chown=node:node /src/dist/exporter.mjs /src/dist/exporter.mjs.map /src/dist/dashboard.* /src/dist/uplot.* ./
+USER node
+EXPOSE 9464
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.EXPORTER_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=2", "exporter.mjs"]
+
+FROM node:20-bookworm-slim AS downloader
 RUN apt-get update \
   && apt-get install -y --no-install-recommends chromium fonts-liberation \
   && rm -rf /var/lib/apt/lists/*
