@@ -1,4 +1,13 @@
-import { ExporterUnderTest, Origin, RedisServer, requireBinary, runPlan, SystemUnderTest, sumSamples, waitFor } from '@dl/testkit';
+import {
+  ExporterUnderTest,
+  Origin,
+  RedisServer,
+  requireBinary,
+  runPlan,
+  SystemUnderTest,
+  sumSamples,
+  waitFor,
+} from '@dl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const INTERVAL_S = 0.3;
@@ -30,7 +39,9 @@ describe.skipIf(!hasRedis)('pollers and the health score (real downloader, expor
     await origin.start();
     let calls = 0;
     // Every 10th call fails with 500: a real upstream fault, turned by the downloader into 502s.
-    origin.route('/flaky', (_req, res) => (++calls % 10 === 0 ? res.writeHead(500).end('boom') : res.writeHead(200, { 'content-type': 'text/plain' }).end('ok')));
+    origin.route('/flaky', (_req, res) =>
+      ++calls % 10 === 0 ? res.writeHead(500).end('boom') : res.writeHead(200, { 'content-type': 'text/plain' }).end('ok'),
+    );
     origin.static('/fine', 'text/plain', 'fine');
     sut = await new SystemUnderTest(
       { DOWNLOADER_ALLOW_PRIVATE: '1' },
@@ -88,7 +99,16 @@ describe.skipIf(!hasRedis)('pollers and the health score (real downloader, expor
 
   it('takes the error_rate penalty when an upstream fails 10 % of downloads, and recovers when the fault is gone', async () => {
     const downloads = (path: string, n: number) =>
-      runPlan(sut.base, Array.from({ length: n }, (_, i) => ({ method: 'GET', path: `/${origin.base}${path}?i=${i}`, endpoint: '/{url}', status: 0 })), 16);
+      runPlan(
+        sut.base,
+        Array.from({ length: n }, (_, i) => ({
+          method: 'GET',
+          path: `/${origin.base}${path}?i=${i}`,
+          endpoint: '/{url}',
+          status: 0,
+        })),
+        16,
+      );
     await downloads('/flaky', 500);
     const bad = await waitFor('error_rate critical', async () => {
       const h = await health();
@@ -97,7 +117,10 @@ describe.skipIf(!hasRedis)('pollers and the health score (real downloader, expor
     expect(bad.factors.error_rate).toMatchObject({ penalty: 30 });
     expect(bad.factors.error_rate?.value).toBeGreaterThan(5);
     expect(bad.status).not.toBe('healthy');
-    const m = await sut.metrics();
+    const m = await waitFor('all 50 upstream failures counted as 502s', async () => {
+      const x = await sut.metrics();
+      return sumSamples(x, 'downloader_requests_total', { endpoint: '/{url}', status: '502' }) >= 50 ? x : undefined;
+    });
     expect(sumSamples(m, 'downloader_health_factor_penalty', { factor: 'error_rate' })).toBe(30);
     expect(sumSamples(m, 'downloader_requests_total', { endpoint: '/{url}', status: '502' })).toBe(50);
     // The fault is gone: only healthy downloads from now on; the 10 s window forgets the errors.

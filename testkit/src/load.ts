@@ -47,3 +47,6 @@ export const MIX: readonly PlannedRequest[] = [
 export function plan(n: number, mix: readonly PlannedRequest[] = MIX): PlannedRequest[] {
   return Array.from({ length: n }, (_, i) => mix[i % mix.length] as PlannedRequest);
 }
+
+/** The same mix without the job routes, which need Redis when REDIS_URL is set (for Redis-outage tests). */
+export const STATELESS_MIX: readonly PlannedRequest[] = MIX.filter((r) => !r.path.startsWith('/jobs/'));
