@@ -54,5 +54,7 @@ setTimeout(() => {
   downloader   http://127.0.0.1:${port}/health
   metrics      http://127.0.0.1:${exporterPort}/metrics
   performance  http://127.0.0.1:${exporterPort}/metrics/performance
+  health       http://127.0.0.1:${exporterPort}/metrics/health-score
+  dashboard    http://127.0.0.1:${exporterPort}/dashboard
   Ctrl-C stops both.`);
 }, 1500).unref();

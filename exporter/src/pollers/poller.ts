@@ -58,7 +58,8 @@ export class Poller<T> {
     const loop = async () => {
       await this.pollNow();
       if (this.stopped) return;
-      this.timer = setTimeout(loop, this.options.intervalMs);
+      // A target that is down is retried within a second, so a start-up race heals quickly.
+      this.timer = setTimeout(loop, this.up ? this.options.intervalMs : Math.min(this.options.intervalMs, 1_000));
       this.timer.unref();
     };
     void loop();
