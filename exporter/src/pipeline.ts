@@ -1,4 +1,5 @@
 import {
+  type CacheVisitor,
   type DecodeResult,
   decodeBytes,
   EVENT_KINDS,
@@ -7,6 +8,7 @@ import {
   type RejectReason,
   RequestLineReader,
   type RequestVisitor,
+  readCacheLine,
   type TransportName,
 } from '@dl/shared';
 import type { DomainAggregator } from './aggregate/domainAggregator.ts';
@@ -50,6 +52,7 @@ export class Pipeline {
   private readonly rejectedBy: Record<RejectReason, CounterSeries>;
   private readonly reader = new RequestLineReader();
   private readonly visitors: Record<TransportName, RequestVisitor>;
+  private readonly cacheVisitors: Record<TransportName, CacheVisitor>;
 
   constructor(private readonly deps: PipelineDeps) {
     this.receivedBy = Object.fromEntries(
@@ -62,6 +65,10 @@ export class Pipeline {
     this.visitors = {
       socket: this.requestVisitor(this.receivedBy.socket.request),
       redis: this.requestVisitor(this.receivedBy.redis.request),
+    };
+    this.cacheVisitors = {
+      socket: this.cacheVisitor(this.receivedBy.socket.cache),
+      redis: this.cacheVisitor(this.receivedBy.redis.cache),
     };
   }
 
@@ -84,6 +91,7 @@ export class Pipeline {
   /** Aggregates or rejects the line `bytes[start, end)` (newline excluded). */
   handleLine(bytes: Uint8Array, start: number, end: number, transport: TransportName): void {
     if (this.reader.read(bytes, start, end, this.visitors[transport])) return;
+    if (readCacheLine(bytes, start, end, this.cacheVisitors[transport])) return;
     this.handleDecoded(decodeBytes(bytes.subarray(start, end)), transport);
   }
 
@@ -114,6 +122,17 @@ export class Pipeline {
     const delay = now > ts ? (now - ts) / 1000 : 0;
     this.delay.observe(this.delaySeries, delay);
     this.recentDelay.record(delay, 0, now);
+  }
+
+  private cacheVisitor(received: CounterSeries): CacheVisitor {
+    const { domain, now } = this.deps;
+    return (ts, result) => {
+      const t = now();
+      received.value++;
+      domain.lastEventAt = t;
+      this.observeDelay(t, ts);
+      domain.recordCache(result);
+    };
   }
 
   private requestVisitor(received: CounterSeries): RequestVisitor {

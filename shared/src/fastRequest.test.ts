@@ -1,7 +1,7 @@
 import { mulberry32 } from '@dl/testkit';
 import { describe, expect, it } from 'vitest';
 import { decodeEvent } from './codec.ts';
-import { readRequestLine } from './fastRequest.ts';
+import { readCacheLine, readRequestLine } from './fastRequest.ts';
 
 const pick = <T>(r: () => number, xs: readonly T[]) => xs[Math.floor(r() * xs.length)] as T;
 /** Mostly one of the first `valid` entries (the valid ones), sometimes anything. */
@@ -103,5 +103,41 @@ describe('readRequestLine (fast path) agrees with JSON.parse + zod', () => {
       status: 404,
       duration_s: 0.0001235,
     });
+  });
+});
+
+describe('readCacheLine (fast path) agrees with JSON.parse + zod', () => {
+  const RESULTS = ['hit', 'miss', 'error', 'HIT', 'hits', ''];
+  const FMTS = ['text', 'markdown', 'html', 'json', 'pdf', 'multi', 'docx', ''];
+  function line(r: () => number): string {
+    const ts = biased(r, TS, 2);
+    const result = biased(r, RESULTS, 3);
+    const format = r() < 0.3 ? '' : `,"format":"${biased(r, FMTS, 6)}"`;
+    return `{"v":1,"kind":"cache","ts":${ts},"result":"${result}"${format}}`;
+  }
+
+  it('accepts only what the general decoder accepts, with identical events', () => {
+    const r = mulberry32(11);
+    let hits = 0;
+    for (let i = 0; i < 30_000; i++) {
+      const text = i % 3 === 2 ? mutate(r, line(r)) : line(r);
+      let fast: unknown;
+      const bytes = Buffer.from(text, 'utf8');
+      const accepted = readCacheLine(bytes, 0, bytes.length, (ts, result, format) => {
+        fast = { v: 1, kind: 'cache', ts, result, ...(format ? { format } : {}) };
+      });
+      if (accepted) {
+        hits++;
+        expect(decodeEvent(text), text).toEqual({ ok: true, event: fast });
+      }
+    }
+    expect(hits).toBeGreaterThan(5_000);
+  });
+
+  it('takes the line the downloader writes', () => {
+    const text = '{"v":1,"kind":"cache","ts":1764000000000,"result":"hit","format":"markdown"}';
+    const seen: unknown[] = [];
+    expect(readCacheLine(Buffer.from(text), 0, text.length, (...a) => seen.push(a))).toBe(true);
+    expect(seen).toEqual([[1764000000000, 'hit', 'markdown']]);
   });
 });

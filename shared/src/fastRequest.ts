@@ -1,4 +1,4 @@
-import { HTTP_METHODS, MAX_LINE_BYTES, type RequestEvent } from './events.ts';
+import { CACHE_RESULTS, type CacheEvent, FORMATS, HTTP_METHODS, MAX_LINE_BYTES, type RequestEvent } from './events.ts';
 
 /**
  * A byte-level reader for the one line shape the downloader writes on its hot path:
@@ -155,4 +155,44 @@ export function readRequestLine(b: Uint8Array, reader = new RequestLineReader())
     event = { v: 1, kind: 'request', ts, endpoint, method, status, duration_s };
   });
   return event;
+}
+
+const CACHE_PREFIX = bytes('{"v":1,"kind":"cache","ts":');
+const RESULT_KEY = bytes(',"result":"');
+const FORMAT_KEY = bytes('","format":"');
+const CACHE_RESULT_BYTES = CACHE_RESULTS.map((r) => ({ name: r, bytes: bytes(`${r}"`) }));
+const FORMAT_BYTES = FORMATS.map((f) => ({ name: f, bytes: bytes(`${f}"}`) }));
+
+/** Receives an accepted cache line. */
+export type CacheVisitor = (ts: number, result: CacheEvent['result'], format: CacheEvent['format']) => void;
+
+/**
+ * The cache lookup line the downloader writes once per cached download,
+ *   {"v":1,"kind":"cache","ts":T,"result":"hit|miss|error"[,"format":"text|..."]}
+ * read with the same rule as request lines: exactly this shape and values the schema accepts, or
+ * false and the general decoder decides.
+ */
+export function readCacheLine(b: Uint8Array, start: number, end: number, visit: CacheVisitor): boolean {
+  if (end - start > 200 || b[end - 1] !== 0x7d) return false;
+  let p = match(b, start, CACHE_PREFIX);
+  if (p < 0 || !isDigit(b[p]) || b[p] === DIGIT_0) return false;
+  let ts = 0;
+  const tsStart = p;
+  while (isDigit(b[p])) ts = ts * 10 + ((b[p++] as number) - DIGIT_0);
+  if (p - tsStart > 15) return false;
+  p = match(b, p, RESULT_KEY);
+  if (p < 0) return false;
+  const result = CACHE_RESULT_BYTES.find((r) => match(b, p, r.bytes) > 0);
+  if (!result) return false;
+  p += result.bytes.length;
+  if (p === end - 1 && b[p] === 0x7d) {
+    visit(ts, result.name, undefined);
+    return true;
+  }
+  p = match(b, p - 1, FORMAT_KEY);
+  if (p < 0) return false;
+  const format = FORMAT_BYTES.find((f) => match(b, p, f.bytes) === end);
+  if (!format) return false;
+  visit(ts, result.name, format.name);
+  return true;
 }

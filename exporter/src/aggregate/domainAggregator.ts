@@ -96,6 +96,11 @@ export class DomainAggregator {
     ];
   }
 
+  /** The fast path's cache lookup (no event object built). */
+  recordCache(result: 'hit' | 'miss' | 'error'): void {
+    this.cache.inc(result);
+  }
+
   /** Lifetime cache lookups by result. */
   cacheTotals(): { hit: number; miss: number; error: number } {
     return { hit: this.cache.value('hit'), miss: this.cache.value('miss'), error: this.cache.value('error') };
