@@ -42,15 +42,16 @@ export function mainArticle(html: string, url: string): Article {
   const { document } = parseHTML(html);
   const title = document.title ?? '';
   try {
-    const doc = parseHTML(html).document;
-    Object.defineProperty(doc, 'baseURI', { value: url });
-    const article = new Readability(doc as unknown as Document).parse();
+    Object.defineProperty(document, 'baseURI', { value: url });
+    const article = new Readability(document as unknown as Document).parse();
     if (article?.content) return { title: article.title || title, html: article.content };
   } catch {
     // Readability failed on odd markup: fall back to the body.
   }
-  for (const el of document.querySelectorAll('script, style, noscript, nav, footer, header, aside')) el.remove();
-  return { title, html: document.body?.innerHTML ?? html };
+  // Readability changes the document it reads, so the fallback starts from a fresh parse.
+  const fresh = parseHTML(html).document;
+  for (const el of fresh.querySelectorAll('script, style, noscript, nav, footer, header, aside')) el.remove();
+  return { title, html: fresh.body?.innerHTML ?? html };
 }
 
 /** Plain text with paragraphs kept apart. */

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { CacheLayer } from '../cache/cache.ts';
 import { type Format, negotiate } from '../content/negotiate.ts';
-import { RenderError, render } from '../content/render.ts';
+import { RenderError, type Rendered, render } from '../content/render.ts';
 import { errorResponse } from '../errors.ts';
 import { PdfError, type PdfRenderer } from '../pdf/pdfRenderer.ts';
 import { type FetchResult, type UpstreamClient, UpstreamError } from '../upstream/client.ts';
@@ -87,32 +87,25 @@ export function downloadHandler(deps: DownloadDeps) {
       'x-cache': 'MISS',
     };
     if (!format) return multiple(c, doc, formats, headers, deps.pdf);
-    const res = single(c, doc, format, headers);
-    if (cacheable && deps.cache && res.status === 200) {
-      // Only successful renderings are cached, never errors; a failing cache costs nothing here.
-      const body = Buffer.from(await res.clone().arrayBuffer());
+    let out: Rendered;
+    try {
+      out = render(doc, format);
+    } catch (err) {
+      if (err instanceof RenderError) return errorResponse(c, err.status, err.errorType, err.message);
+      throw err;
+    }
+    const body = typeof out.body === 'string' ? Buffer.from(out.body) : out.body;
+    if (cacheable && deps.cache) {
+      // Only successful renderings reach this point: errors are never cached. Fire and forget.
       void deps.cache.set(target.url, cacheable, {
-        contentType: res.headers.get('content-type') ?? 'application/octet-stream',
+        contentType: out.contentType,
         originalType: headers['x-original-content-type'] as string,
         originalLength: doc.body.length,
         body: body.toString('base64'),
       });
     }
-    return res;
+    return c.body(new Uint8Array(body), 200, { ...headers, 'content-type': out.contentType });
   };
-}
-
-function single(c: Context, doc: FetchResult, format: Exclude<Format, 'pdf'>, headers: Record<string, string>): Response {
-  try {
-    const out = render(doc, format);
-    return c.body(typeof out.body === 'string' ? out.body : new Uint8Array(out.body), 200, {
-      ...headers,
-      'content-type': out.contentType,
-    });
-  } catch (err) {
-    if (err instanceof RenderError) return errorResponse(c, err.status, err.errorType, err.message);
-    throw err;
-  }
 }
 
 async function multiple(
