@@ -31,6 +31,23 @@ function match(b: Uint8Array, at: number, expected: Uint8Array): number {
   return at + expected.length;
 }
 
+/**
+ * End of the `ts` field starting at `p` (-1 if `p` is): 1 to 15 digits, no leading zero, so the
+ * value is a positive safe integer exactly as the schema demands.
+ */
+function timestampEnd(b: Uint8Array, p: number): number {
+  if (p < 0 || !isDigit(b[p]) || b[p] === DIGIT_0) return -1;
+  let q = p;
+  while (isDigit(b[q])) q++;
+  return q - p > 15 ? -1 : q;
+}
+
+function digitsValue(b: Uint8Array, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) v = v * 10 + ((b[i] as number) - DIGIT_0);
+  return v;
+}
+
 /** Parses a JSON number without sign at `p`; exact (Clinger's fast path) or undefined. */
 function readNumber(b: Uint8Array, p: number, end: number): number | undefined {
   let mantissa = 0;
@@ -86,12 +103,10 @@ export class RequestLineReader {
    */
   read(b: Uint8Array, start: number, end: number, visit: RequestVisitor): boolean {
     if (end - start > MAX_LINE_BYTES || b[end - 1] !== 0x7d) return false;
-    let p = match(b, start, PREFIX);
-    if (p < 0 || !isDigit(b[p]) || b[p] === DIGIT_0) return false;
-    let ts = 0;
-    const tsStart = p;
-    while (isDigit(b[p])) ts = ts * 10 + ((b[p++] as number) - DIGIT_0);
-    if (p - tsStart > 15) return false;
+    const tsStart = match(b, start, PREFIX);
+    let p = timestampEnd(b, tsStart);
+    if (p < 0) return false;
+    const ts = digitsValue(b, tsStart, p);
 
     p = match(b, p, ENDPOINT_KEY);
     if (p < 0) return false;
@@ -174,12 +189,10 @@ export type CacheVisitor = (ts: number, result: CacheEvent['result'], format: Ca
  */
 export function readCacheLine(b: Uint8Array, start: number, end: number, visit: CacheVisitor): boolean {
   if (end - start > 200 || b[end - 1] !== 0x7d) return false;
-  let p = match(b, start, CACHE_PREFIX);
-  if (p < 0 || !isDigit(b[p]) || b[p] === DIGIT_0) return false;
-  let ts = 0;
-  const tsStart = p;
-  while (isDigit(b[p])) ts = ts * 10 + ((b[p++] as number) - DIGIT_0);
-  if (p - tsStart > 15) return false;
+  const tsStart = match(b, start, CACHE_PREFIX);
+  let p = timestampEnd(b, tsStart);
+  if (p < 0) return false;
+  const ts = digitsValue(b, tsStart, p);
   p = match(b, p, RESULT_KEY);
   if (p < 0) return false;
   const result = CACHE_RESULT_BYTES.find((r) => match(b, p, r.bytes) > 0);
