@@ -23,21 +23,31 @@ function closedCounter(name: string, help: string, label: string, values: readon
   };
 }
 
+/** An outcome counter (closed set) and the duration histogram of the same work. */
+function timedOutcomes(
+  counter: [name: string, help: string],
+  values: readonly string[],
+  histogram: [name: string, help: string],
+) {
+  const outcomes = closedCounter(counter[0], counter[1], 'outcome', values);
+  const durations = new HistogramFamily(histogram[0], histogram[1], [], DURATION_BOUNDS);
+  const series = durations.get();
+  return {
+    families: [outcomes.family, durations] as Family[],
+    record: (outcome: string, durationS: number) => {
+      outcomes.inc(outcome);
+      durations.observe(series, durationS);
+    },
+  };
+}
+
 /** Everything but `request` events: upstream fetches, cache, PDF, webhooks, jobs, drops, hellos. */
 export class DomainAggregator {
-  private readonly upstream = closedCounter(
-    'downloader_upstream_requests_total',
-    'Fetches of remote URLs by outcome.',
-    'outcome',
+  private readonly upstream = timedOutcomes(
+    ['downloader_upstream_requests_total', 'Fetches of remote URLs by outcome.'],
     UPSTREAM_OUTCOMES,
+    ['downloader_upstream_duration_seconds', 'Duration of remote fetches, retries included.'],
   );
-  private readonly upstreamDuration = new HistogramFamily(
-    'downloader_upstream_duration_seconds',
-    'Duration of remote fetches, retries included.',
-    [],
-    DURATION_BOUNDS,
-  );
-  private readonly upstreamDurationSeries = this.upstreamDuration.get();
   private readonly retries = new CounterFamily('downloader_upstream_retries_total', 'Retries of remote fetches.');
   private readonly retriesSeries = this.retries.get();
   private readonly cache = closedCounter(
@@ -46,27 +56,15 @@ export class DomainAggregator {
     'result',
     CACHE_RESULTS,
   );
-  private readonly pdf = closedCounter('downloader_pdf_renders_total', 'PDF renders by outcome.', 'outcome', PDF_OUTCOMES);
-  private readonly pdfDuration = new HistogramFamily(
+  private readonly pdf = timedOutcomes(['downloader_pdf_renders_total', 'PDF renders by outcome.'], PDF_OUTCOMES, [
     'downloader_pdf_render_duration_seconds',
     'PDF render duration.',
-    [],
-    DURATION_BOUNDS,
-  );
-  private readonly pdfDurationSeries = this.pdfDuration.get();
-  private readonly webhook = closedCounter(
-    'downloader_webhook_deliveries_total',
-    'Webhook deliveries by final outcome.',
-    'outcome',
+  ]);
+  private readonly webhook = timedOutcomes(
+    ['downloader_webhook_deliveries_total', 'Webhook deliveries by final outcome.'],
     WEBHOOK_OUTCOMES,
+    ['downloader_webhook_delivery_duration_seconds', 'Webhook delivery duration, retries included.'],
   );
-  private readonly webhookDuration = new HistogramFamily(
-    'downloader_webhook_delivery_duration_seconds',
-    'Webhook delivery duration, retries included.',
-    [],
-    DURATION_BOUNDS,
-  );
-  private readonly webhookDurationSeries = this.webhookDuration.get();
   private readonly jobs = closedCounter('downloader_batch_jobs_total', 'Batch job state changes.', 'status', JOB_STATUSES);
   private readonly dropped = new CounterFamily(
     'downloader_telemetry_events_dropped_total',
@@ -83,14 +81,11 @@ export class DomainAggregator {
 
   get families(): Family[] {
     return [
-      this.upstream.family,
-      this.upstreamDuration,
+      ...this.upstream.families,
       this.retries,
       this.cache.family,
-      this.pdf.family,
-      this.pdfDuration,
-      this.webhook.family,
-      this.webhookDuration,
+      ...this.pdf.families,
+      ...this.webhook.families,
       this.jobs.family,
       this.dropped,
     ];
@@ -113,8 +108,7 @@ export class DomainAggregator {
   record(event: TelemetryEvent, nowMs: number): void {
     switch (event.kind) {
       case 'upstream':
-        this.upstream.inc(event.outcome);
-        this.upstreamDuration.observe(this.upstreamDurationSeries, event.duration_s);
+        this.upstream.record(event.outcome, event.duration_s);
         this.upstreamRecent.record(event.duration_s, event.outcome === 'ok' ? 200 : 500, nowMs);
         this.retriesSeries.value += event.retries;
         return;
@@ -122,12 +116,10 @@ export class DomainAggregator {
         this.cache.inc(event.result);
         return;
       case 'pdf':
-        this.pdf.inc(event.outcome);
-        this.pdfDuration.observe(this.pdfDurationSeries, event.duration_s);
+        this.pdf.record(event.outcome, event.duration_s);
         return;
       case 'webhook':
-        this.webhook.inc(event.outcome);
-        this.webhookDuration.observe(this.webhookDurationSeries, event.duration_s);
+        this.webhook.record(event.outcome, event.duration_s);
         return;
       case 'job':
         this.jobs.inc(event.status);
