@@ -44,7 +44,6 @@ export function createExporter(deps: ExporterDeps) {
           mode: config.EVENTS_SOCKET_MODE,
           onLine: (bytes, start, end) => pipeline.handleLine(bytes, start, end, 'socket'),
           onTooLong: () => pipeline.reject('too_long'),
-          log: deps.log,
         })
       : undefined;
   const stream =

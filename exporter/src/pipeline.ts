@@ -23,7 +23,6 @@ export interface PipelineDeps {
   requests: RequestAggregator;
   domain: DomainAggregator;
   now: () => number;
-  debug?: (message: string) => void;
 }
 
 /**
@@ -98,7 +97,6 @@ export class Pipeline {
   /** A line the transport rejected before decoding (too long to frame). */
   reject(reason: RejectReason): void {
     this.rejectedBy[reason].value++;
-    this.deps.debug?.(`rejected line: ${reason}`);
   }
 
   private handleDecoded(result: DecodeResult, transport: TransportName): void {

@@ -34,7 +34,4 @@ export interface EventSource {
   close(): Promise<void>;
 }
 
-/** The pipeline stage a source feeds: one raw line in, synchronously aggregated or rejected. */
-export type LineHandler = (line: Uint8Array, transport: TransportName) => void;
-
 export type TransportName = 'socket' | 'redis';

@@ -11,7 +11,6 @@ export interface SocketReceiverOptions {
   onTooLong: () => void;
   /** Acknowledgements are written at most this long after the lines they cover were consumed. */
   ackDelayMs?: number;
-  log?: (message: string) => void;
 }
 
 /** Past this many unread bytes of acknowledgements the client is not reading them: stop writing. */
@@ -24,11 +23,8 @@ const ACK_BACKLOG_LIMIT = 64 * 1024;
 export class SocketReceiver implements EventSource {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
-  private readonly log: (message: string) => void;
 
-  constructor(private readonly options: SocketReceiverOptions) {
-    this.log = options.log ?? ((m) => console.error(m));
-  }
+  constructor(private readonly options: SocketReceiverOptions) {}
 
   get connections(): number {
     return this.sockets.size;
