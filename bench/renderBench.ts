@@ -2,16 +2,20 @@
 // registry.metrics() holding the same series. Rendering is synchronous, so its time is also the
 // longest stall it can cause to ingest.
 import client from 'prom-client';
-import { loadExporterConfig, responseTimeBounds } from '../exporter/src/config.ts';
-import { createExporter } from '../exporter/src/exporter.ts';
+import { RequestAggregator } from '../exporter/src/aggregate/requestAggregator.ts';
+import { responseTimeBounds } from '../exporter/src/config.ts';
+import { createExposition } from '../exporter/src/exposition/exposition.ts';
+import { FamilySet } from '../exporter/src/exposition/familySet.ts';
 import { fmt, median, type Row } from './lib.ts';
 
 const SERIES = 1_380; // x (1 counter + 17 histogram lines) + self metrics ~ 25k lines
 
 export async function renderBench(repeats: number): Promise<Row[]> {
-  const exporter = createExporter({ config: loadExporterConfig({ EVENTS_TRANSPORT: 'off', SERIES_LIMIT: '5000' }) });
-  const registry = new client.Registry();
   const bounds = responseTimeBounds(0.5, 1);
+  // The exporter's request aggregator and exposition (its process metrics included), as composed in exporter.ts.
+  const aggregator = new RequestAggregator({ bounds, seriesLimit: 5000 });
+  const exporter = { render: createExposition(new FamilySet().add(...aggregator.families)) };
+  const registry = new client.Registry();
   const requests = new client.Counter({
     name: 'downloader_requests_total',
     help: 'h',
@@ -30,7 +34,7 @@ export async function renderBench(repeats: number): Promise<Row[]> {
     const endpoint = `/route/${i}/{id}`;
     for (let k = 0; k < 20; k++) {
       const d = 0.001 * (1 + ((i * 7 + k) % 900));
-      exporter.requests.record(endpoint, 'GET', 200, d, now);
+      aggregator.record(endpoint, 'GET', 200, d, now);
       requests.inc({ endpoint, method: 'GET', status: '200' });
       latency.observe({ endpoint, method: 'GET' }, d);
     }
@@ -49,7 +53,6 @@ export async function renderBench(repeats: number): Promise<Row[]> {
   await registry.metrics();
   const ours = await time(() => exporter.render('prometheus'));
   const theirs = await time(() => registry.metrics());
-  await exporter.stop();
   const a = median(ours);
   const b = median(theirs);
   return [

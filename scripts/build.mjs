@@ -25,7 +25,7 @@ export async function buildAll() {
   // The dashboard's static files sit next to the bundle, as they sit next to assets.ts in the source.
   mkdirSync(new URL('../dist/', import.meta.url), { recursive: true });
   for (const f of ['dashboard.html', 'dashboard.js', 'dashboard.css']) {
-    copyFileSync(new URL(`../exporter/src/dashboard/${f}`, import.meta.url), new URL(`../dist/${f}`, import.meta.url));
+    copyFileSync(new URL(`../exporter/src/http/dashboard/${f}`, import.meta.url), new URL(`../dist/${f}`, import.meta.url));
   }
   // uPlot too, so dist/ alone runs the exporter (the container image holds nothing else).
   const uplot = new URL('../node_modules/uplot/dist/', import.meta.url);

@@ -1,7 +1,6 @@
 // Runs the exporter and the downloader in the foreground. Ctrl-C (or SIGTERM) stops both cleanly;
 // if either exits on its own, the other is stopped too and the exit code is passed on.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildAll } from './build.mjs';
 import { NODE_FLAGS } from './nodeFlags.mjs';
@@ -13,7 +12,11 @@ const children = new Map();
 let stopping = false;
 
 function start(name, entry) {
-  const child = spawn(process.execPath, [...NODE_FLAGS[name], entry], { cwd: root, stdio: 'inherit', env: process.env });
+  const child = spawn(process.execPath, [...NODE_FLAGS[name], entry], {
+    cwd: root,
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env: process.env,
+  });
   children.set(name, child);
   child.on('exit', (code, signal) => {
     children.delete(name);
@@ -24,6 +27,7 @@ function start(name, entry) {
       process.exit(process.exitCode ?? 0);
     }
   });
+  return child;
 }
 
 function stop(signal, code = 0) {
@@ -37,24 +41,13 @@ function stop(signal, code = 0) {
 process.on('SIGINT', () => stop('SIGTERM'));
 process.on('SIGTERM', () => stop('SIGTERM'));
 
-start('exporter', 'dist/exporter.mjs');
-// Give the exporter a moment to create its socket so the downloader connects on the first try
-// (it would buffer and retry anyway).
-const socketPath = process.env.EVENTS_SOCKET || '/tmp/downloader-events.sock';
-const waitUntil = Date.now() + 5000;
-while ((process.env.EVENTS_TRANSPORT ?? 'socket') === 'socket' && !existsSync(socketPath) && Date.now() < waitUntil) {
-  await new Promise((r) => setTimeout(r, 50));
-}
+// The exporter says 'ready' (over an IPC channel) once its socket and HTTP port are open, so the
+// downloader connects on its first try (it would buffer and retry anyway). Each process prints its
+// own URLs: no port or path is repeated here.
+const exporter = start('exporter', 'dist/exporter.mjs');
+await new Promise((resolve) => {
+  exporter.once('message', resolve);
+  exporter.once('exit', resolve);
+  setTimeout(resolve, 5000).unref();
+});
 if (!stopping) start('downloader', 'dist/downloader.mjs');
-const port = process.env.PORT ?? '8000';
-const exporterPort = process.env.EXPORTER_PORT ?? '9464';
-setTimeout(() => {
-  if (stopping) return;
-  console.log(`
-  downloader   http://127.0.0.1:${port}/health
-  metrics      http://127.0.0.1:${exporterPort}/metrics
-  performance  http://127.0.0.1:${exporterPort}/metrics/performance
-  health       http://127.0.0.1:${exporterPort}/metrics/health-score
-  dashboard    http://127.0.0.1:${exporterPort}/dashboard
-  Ctrl-C stops both.`);
-}, 1500).unref();

@@ -1,37 +1,37 @@
 import { availableParallelism, hostname } from 'node:os';
-import { env, loadConfig } from '@dl/shared';
+import { env, loadConfig, transportChecks, transportEnv } from '@dl/shared';
 
+const cores = availableParallelism();
+
+/** Every variable the downloader reads, with its default and meaning (docs/configuration.md is generated from this). */
 export const downloaderEnv = {
-  PORT: env.port(8000),
-  HOST: env.string('0.0.0.0'),
-  ADMIN_PORT: env.port(8001),
-  ADMIN_HOST: env.string('127.0.0.1'),
-  EVENTS_TRANSPORT: env.oneOf(['socket', 'redis', 'off'] as const, 'socket'),
-  EVENTS_SOCKET: env.string('/tmp/downloader-events.sock'),
-  EVENTS_STREAM: env.string('downloader:events'),
-  EVENTS_STREAM_MAXLEN: env.int(100_000, 1_000, 100_000_000),
-  REDIS_URL: env.url(undefined, ['redis', 'rediss']),
-  EVENTS_BUFFER_EVENTS: env.int(10_000, 1, 10_000_000),
-  EVENTS_BUFFER_BYTES: env.int(1024 * 1024, 1024, 1024 * 1024 * 1024),
-  EVENTS_DROP_REPORT_S: env.seconds(10, 0.05, 3600),
-  EVENTS_FLUSH_MS: env.int(20, 1, 1000),
-  INSTANCE: env.string(hostname()),
-  DOWNLOADER_ALLOW_PRIVATE: env.flag(),
-  DOWNLOADER_KEY: env.optionalString(),
-  WEBHOOK_SECRET: env.optionalString(),
-  CHROMIUM_PATH: env.string('/usr/bin/chromium'),
-  PDF_TIMEOUT_S: env.seconds(30, 1, 300),
-  JOB_TTL_S: env.seconds(86_400, 60, 30 * 86_400),
-  CACHE_TTL_S: env.seconds(3600, 1, 30 * 86_400),
-  CACHE_MAX_BYTES: env.int(64 * 1024 * 1024, 0, 16 * 1024 * 1024 * 1024),
-  WEBHOOK_RETRY_BASE_S: env.seconds(1, 0.01, 60),
+  PORT: env.port(8000).about('public API port'),
+  HOST: env.string('0.0.0.0').about('public bind address'),
+  ADMIN_PORT: env.port(8001).about('admin listener (`/internal/stats`)'),
+  ADMIN_HOST: env.string('127.0.0.1').about('admin bind address; keep it private'),
+  ...transportEnv,
+  EVENTS_STREAM_MAXLEN: env.int(100_000, 1_000, 100_000_000).about('approximate cap on the stream (`XADD MAXLEN ~`)'),
+  EVENTS_BUFFER_EVENTS: env.int(10_000, 1, 10_000_000).about('emitter buffer cap in events (unacknowledged included)'),
+  EVENTS_BUFFER_BYTES: env.int(1024 * 1024, 1024, 1024 * 1024 * 1024).about('emitter buffer cap in bytes'),
+  EVENTS_DROP_REPORT_S: env.seconds(10, 0.05, 3600).about('how often drops are reported in a `dropped` event while they happen'),
+  EVENTS_FLUSH_MS: env.int(20, 1, 1000).about('longest an event waits before the emitter writes its batch'),
+  INSTANCE: env.string(hostname()).about('instance name in `hello` events', 'the host name'),
+  DOWNLOADER_ALLOW_PRIVATE: env.flag().about('`1` lifts the SSRF refusal of private addresses (local testing only)'),
+  DOWNLOADER_KEY: env.optionalString().about('when set, every route but `/health` needs `Authorization: Bearer` or `X-API-Key`'),
+  WEBHOOK_SECRET: env.optionalString().about('HMAC-SHA256 key for webhook signatures; without it `webhook_url` is refused'),
+  CHROMIUM_PATH: env.string('/usr/bin/chromium').about('the browser for PDF output; without one PDF answers 503'),
+  PDF_TIMEOUT_S: env.seconds(30, 1, 300).about('longest a PDF render may take'),
+  JOB_TTL_S: env.seconds(86_400, 60, 30 * 86_400).about('how long finished jobs are kept'),
+  CACHE_TTL_S: env.seconds(3600, 1, 30 * 86_400).about('how long a rendering stays cached'),
+  CACHE_MAX_BYTES: env.int(64 * 1024 * 1024, 0, 16 * 1024 * 1024 * 1024).about('in-memory cache bound (without `REDIS_URL`)'),
+  WEBHOOK_RETRY_BASE_S: env.seconds(1, 0.01, 60).about('first webhook retry delay; doubles per attempt (5 attempts)'),
   // As the original service: 2 x cores (max 12) PDF renders, 8 x cores (max 50) batch downloads.
-  PDF_CONCURRENCY: env.int(Math.min(2 * availableParallelism(), 12), 1, 256),
-  BATCH_CONCURRENCY: env.int(Math.min(8 * availableParallelism(), 50), 1, 1024),
+  PDF_CONCURRENCY: env.int(Math.min(2 * cores, 12), 1, 256).about('PDF pool size', '2 x cores, at most 12'),
+  BATCH_CONCURRENCY: env.int(Math.min(8 * cores, 50), 1, 1024).about('batch pool size', '8 x cores, at most 50'),
 };
 
 export type DownloaderConfig = ReturnType<typeof loadDownloaderConfig>;
 
 export function loadDownloaderConfig(source: Record<string, string | undefined>) {
-  return loadConfig(downloaderEnv, source);
+  return loadConfig(downloaderEnv, source, transportChecks);
 }

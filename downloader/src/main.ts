@@ -4,7 +4,7 @@ import { serve } from '@hono/node-server';
 import { createAdminApp } from './admin.ts';
 import { createApp } from './app.ts';
 import { type ContentCache, cacheLayer, MemoryCache, RedisCache } from './cache/cache.ts';
-import { downloaderEnv } from './config.ts';
+import { loadDownloaderConfig } from './config.ts';
 import { JobRunner } from './jobs/jobRunner.ts';
 import { MemoryJobStore, RedisJobStore } from './jobs/jobStore.ts';
 import { deliverWebhook } from './jobs/webhook.ts';
@@ -21,11 +21,7 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-const config = loadConfigOrExit(downloaderEnv, process.env, (c) =>
-  c.EVENTS_TRANSPORT === 'redis' && !c.REDIS_URL
-    ? 'Invalid configuration: EVENTS_TRANSPORT="redis" needs REDIS_URL (a redis:// URL)'
-    : undefined,
-);
+const config = loadConfigOrExit(() => loadDownloaderConfig(process.env));
 
 const startedAt = Date.now();
 const telemetry = createTelemetry({

@@ -1,39 +1,46 @@
 import { hostname } from 'node:os';
-import { env, loadConfig } from '@dl/shared';
+import { env, loadConfig, transportChecks, transportEnv } from '@dl/shared';
 import type { HealthThresholds } from './health/healthScore.ts';
 
+/** Every variable the exporter reads, with its default and meaning (docs/configuration.md is generated from this). */
 export const exporterEnv = {
-  EXPORTER_PORT: env.port(9464),
-  EXPORTER_HOST: env.string('127.0.0.1'),
-  EXPORTER_NICE: env.int(10, 0, 19),
-  EVENTS_TRANSPORT: env.oneOf(['socket', 'redis', 'off'] as const, 'socket'),
-  EVENTS_SOCKET: env.string('/tmp/downloader-events.sock'),
-  EVENTS_SOCKET_MODE: env.fileMode(0o600),
-  SERIES_LIMIT: env.int(1000, 1, 100_000),
-  SERIES_TTL: env.seconds(900, 1, 7 * 86_400),
-  APDEX_T_S: env.seconds(0.5, 0.001, 60),
-  SLO_LATENCY_S: env.seconds(1, 0.001, 600),
-  METRICS_TOKEN: env.optionalString(),
-  DOWNLOADER_STATS_URL: env.url('http://127.0.0.1:8001/internal/stats', ['http', 'https']),
-  POLL_INTERVAL_S: env.seconds(5, 0.1, 3600),
-  REDIS_URL: env.url(undefined, ['redis', 'rediss']),
-  EVENTS_STREAM: env.string('downloader:events'),
-  EVENTS_GROUP: env.string('exporter'),
-  EVENTS_CONSUMER: env.string(hostname()),
-  HEALTH_WINDOW: env.seconds(300, 10, 1800),
-  DASHBOARD_SAMPLE_S: env.seconds(5, 0.1, 60),
-  HEALTH_ERROR_WARN_PERCENT: env.number(1, 0, 100),
-  HEALTH_ERROR_CRITICAL_PERCENT: env.number(5, 0, 100),
-  HEALTH_APDEX_WARN: env.number(0.94, 0, 1),
-  HEALTH_APDEX_CRITICAL: env.number(0.85, 0, 1),
-  HEALTH_SATURATION_WARN_PERCENT: env.number(80, 0, 100),
-  HEALTH_SATURATION_CRITICAL_PERCENT: env.number(95, 0, 100),
+  EXPORTER_PORT: env.port(9464).about('exporter HTTP port'),
+  EXPORTER_HOST: env.string('127.0.0.1').about('exporter bind address (`0.0.0.0` in containers)'),
+  EXPORTER_NICE: env.int(10, 0, 19).about('niceness the exporter gives itself, so the downloader wins a shared core'),
+  ...transportEnv,
+  EVENTS_SOCKET_MODE: env.fileMode(0o600).about('file mode of the socket the exporter creates'),
+  EVENTS_GROUP: env.string('exporter').about('Redis stream consumer group'),
+  EVENTS_CONSUMER: env
+    .string(hostname())
+    .about('consumer name in the group; keep it stable across restarts so pending entries are re-read', 'the host name'),
+  SERIES_LIMIT: env.int(1000, 1, 100_000).about('cap on (endpoint, method) request series; past it: `endpoint="__overflow__"`'),
+  SERIES_TTL: env.seconds(900, 1, 7 * 86_400).about('request series unseen this long are removed'),
+  APDEX_T_S: env.seconds(0.5, 0.001, 60).about('Apdex T: satisfied at or under T, tolerating under 4T'),
+  SLO_LATENCY_S: env.seconds(1, 0.001, 600).about('latency target: the health score judges p95 against it'),
+  METRICS_TOKEN: env
+    .optionalString()
+    .about('when set, every exporter route but the probes needs `Authorization: Bearer <token>`'),
+  DOWNLOADER_STATS_URL: env
+    .url('http://127.0.0.1:8001/internal/stats', ['http', 'https'])
+    .about("the downloader's admin stats, polled"),
+  POLL_INTERVAL_S: env.seconds(5, 0.1, 3600).about('how often the downloader and Redis are polled'),
+  HEALTH_WINDOW: env.seconds(300, 10, 1800).about('the window the health score judges'),
+  DASHBOARD_SAMPLE_S: env.seconds(5, 0.1, 60).about("how often /dashboard's history is sampled (360 points kept)"),
+  HEALTH_ERROR_WARN_PERCENT: env.number(1, 0, 100).about('error-rate factor: warn above this share of 5xx'),
+  HEALTH_ERROR_CRITICAL_PERCENT: env.number(5, 0, 100).about('error-rate factor: full penalty at this share'),
+  HEALTH_APDEX_WARN: env.number(0.94, 0, 1).about('Apdex factor: warn below'),
+  HEALTH_APDEX_CRITICAL: env.number(0.85, 0, 1).about('Apdex factor: full penalty at or below'),
+  HEALTH_SATURATION_WARN_PERCENT: env.number(80, 0, 100).about('saturation factor: warn above this pool utilisation'),
+  HEALTH_SATURATION_CRITICAL_PERCENT: env.number(95, 0, 100).about('saturation factor: full penalty at'),
+  HEALTH_EVENT_LAG_WARN_S: env
+    .seconds(5, 0.01, 3600)
+    .about('telemetry factor: events arriving later than this (p99) count as lag'),
 };
 
 export type ExporterConfig = ReturnType<typeof loadExporterConfig>;
 
 export function loadExporterConfig(source: Record<string, string | undefined>) {
-  return loadConfig(exporterEnv, source);
+  return loadConfig(exporterEnv, source, transportChecks);
 }
 
 const BASE_BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60];
@@ -54,6 +61,6 @@ export function healthThresholds(c: ExporterConfig): HealthThresholds {
     apdexCritical: c.HEALTH_APDEX_CRITICAL,
     saturationWarn: c.HEALTH_SATURATION_WARN_PERCENT,
     saturationCritical: c.HEALTH_SATURATION_CRITICAL_PERCENT,
-    lagWarnS: 5,
+    lagWarnS: c.HEALTH_EVENT_LAG_WARN_S,
   };
 }

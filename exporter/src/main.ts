@@ -1,20 +1,16 @@
 import { setPriority } from 'node:os';
 import { loadConfigOrExit } from '@dl/shared';
 import { serve } from '@hono/node-server';
-import { createExporterApp } from './app.ts';
-import { exporterEnv } from './config.ts';
+import { loadExporterConfig } from './config.ts';
 import { createExporter } from './exporter.ts';
+import { createExporterApp } from './http/app.ts';
 
 function fail(message: string): never {
   console.error(message);
   process.exit(1);
 }
 
-const config = loadConfigOrExit(exporterEnv, process.env, (c) =>
-  c.EVENTS_TRANSPORT === 'redis' && !c.REDIS_URL
-    ? 'Invalid configuration: EVENTS_TRANSPORT="redis" needs REDIS_URL (a redis:// URL)'
-    : undefined,
-);
+const config = loadConfigOrExit(() => loadExporterConfig(process.env));
 
 // Yield the CPU to the downloader when both want it: a sidecar shares its pod's cores, and the
 // request path comes first. Raising one's own niceness needs no privilege.
@@ -30,7 +26,7 @@ try {
 } catch (err) {
   fail(`exporter: cannot start: ${err instanceof Error ? err.message : String(err)}`);
 }
-const app = createExporterApp(exporter);
+const app = createExporterApp(exporter, { token: config.METRICS_TOKEN });
 const server = serve({ fetch: app.fetch, port: config.EXPORTER_PORT, hostname: config.EXPORTER_HOST }, (info) => {
   const base = `http://${config.EXPORTER_HOST}:${info.port}`;
   const source = {
@@ -39,7 +35,10 @@ const server = serve({ fetch: app.fetch, port: config.EXPORTER_PORT, hostname: c
     off: 'nothing (off)',
   };
   console.log(`exporter: events from ${source[config.EVENTS_TRANSPORT]}`);
-  console.log(`exporter: metrics on ${base}/metrics, ${base}/metrics/performance`);
+  console.log(`exporter: ${base}/metrics  ${base}/metrics/health-score  ${base}/dashboard`);
+  // Under `npm start` the launcher waits for this before it starts the downloader.
+  process.send?.('ready');
+  process.channel?.unref();
 });
 server.on('error', (err: NodeJS.ErrnoException) => fail(`exporter: cannot listen: ${err.code ?? ''} ${err.message}`));
 

@@ -7,7 +7,7 @@ const spec = {
   POLL_INTERVAL_S: env.seconds(5, 0.1, 3600),
   MODE: env.fileMode(0o600),
   FLAG: env.flag(),
-  REDIS_URL: env.url(undefined, ['redis', 'rediss']),
+  REDIS_URL: env.optionalUrl(['redis', 'rediss']),
 };
 
 describe('loadConfig', () => {

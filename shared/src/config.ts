@@ -1,22 +1,40 @@
 import { z } from 'zod';
 
-/** One environment variable: how to parse it, its default, and what a user must give. */
+/**
+ * One environment variable: how to parse it, its default, what a user must give and what it means.
+ * The default lives here and nowhere else; docs/configuration.md is generated from these fields.
+ */
 export interface EnvField<T> {
   readonly schema: z.ZodType<T>;
   readonly fallback: T | undefined;
   readonly expected: string;
+  /** One line for the configuration table. */
+  readonly doc: string;
+  /** The default as the docs show it, when the value depends on the machine (host name, cores). */
+  readonly shownDefault: string | undefined;
+  /** The same field with its documentation line (and a machine-independent default text). */
+  about(doc: string, shownDefault?: string): EnvField<T>;
 }
 
 export type EnvSpec = Record<string, EnvField<unknown>>;
 export type ConfigOf<S extends EnvSpec> = { [K in keyof S]: S[K] extends EnvField<infer T> ? T : never };
+/** A rule across variables; returns the one-line refusal, or undefined when the values agree. */
+export type ConfigCheck<C> = (config: C) => string | undefined;
 
 /** Thrown by `loadConfig`; its message is the single line an operator sees before the process exits. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function field<T>(schema: z.ZodType<T>, fallback: T | undefined, expected: string): EnvField<T> {
-  return { schema, fallback, expected };
+function field<T>(schema: z.ZodType<T>, fallback: T | undefined, expected: string, doc = '', shownDefault?: string): EnvField<T> {
+  return {
+    schema,
+    fallback,
+    expected,
+    doc,
+    shownDefault,
+    about: (text, shown) => field(schema, fallback, expected, text, shown),
+  };
 }
 
 const intString = (min: number, max: number) =>
@@ -32,6 +50,9 @@ const decimal = (fallback: number, min: number, max: number, expected: string) =
     fallback,
     expected,
   );
+
+const urlSchema = (protocols: readonly string[]) =>
+  z.string().refine((s) => URL.canParse(s) && protocols.includes(new URL(s).protocol.slice(0, -1)));
 
 /** Builders for the environment variables this project reads. */
 export const env = {
@@ -51,15 +72,10 @@ export const env = {
     ),
   string: (fallback: string) => field(z.string().min(1), fallback, 'a non-empty string'),
   optionalString: () => field(z.string().min(1).optional(), undefined, 'a non-empty string or unset'),
-  url: (fallback: string | undefined, protocols: readonly string[]) =>
-    field(
-      z
-        .string()
-        .refine((s) => URL.canParse(s) && protocols.includes(new URL(s).protocol.slice(0, -1)))
-        .optional() as z.ZodType<string | undefined>,
-      fallback,
-      `a URL (${protocols.join(', ')})`,
-    ),
+  url: (fallback: string, protocols: readonly string[]) =>
+    field(urlSchema(protocols), fallback, `a URL (${protocols.join(', ')})`),
+  optionalUrl: (protocols: readonly string[]) =>
+    field(urlSchema(protocols).optional() as z.ZodType<string | undefined>, undefined, `a URL (${protocols.join(', ')})`),
   fileMode: (fallback: number) =>
     field(
       z
@@ -72,10 +88,15 @@ export const env = {
 };
 
 /**
- * Parses every variable of `spec` from `source`. Empty strings count as unset. The first bad value
- * throws a ConfigError naming the variable, the value and what was expected.
+ * Parses every variable of `spec` from `source`, then applies the cross-variable `checks`. Empty
+ * strings count as unset. The first bad value throws a ConfigError naming the variable, the value
+ * and what was expected.
  */
-export function loadConfig<S extends EnvSpec>(spec: S, source: Record<string, string | undefined>): ConfigOf<S> {
+export function loadConfig<S extends EnvSpec>(
+  spec: S,
+  source: Record<string, string | undefined>,
+  checks: readonly ConfigCheck<ConfigOf<S>>[] = [],
+): ConfigOf<S> {
   const out: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(spec)) {
     const raw = source[name];
@@ -89,25 +110,40 @@ export function loadConfig<S extends EnvSpec>(spec: S, source: Record<string, st
     }
     out[name] = parsed.data;
   }
-  return out as ConfigOf<S>;
+  const config = out as ConfigOf<S>;
+  for (const check of checks) {
+    const problem = check(config);
+    if (problem) throw new ConfigError(`Invalid configuration: ${problem}`);
+  }
+  return config;
 }
 
-/**
- * For `main.ts` only: loads the configuration or prints the one-line reason and exits with 1.
- * `check` may refuse a combination of values with its own one-line message.
- */
-export function loadConfigOrExit<S extends EnvSpec>(
-  spec: S,
-  source: Record<string, string | undefined>,
-  check: (config: ConfigOf<S>) => string | undefined = () => undefined,
-): ConfigOf<S> {
+/** For `main.ts` only: loads the configuration or prints the one-line reason and exits with 1. */
+export function loadConfigOrExit<C>(load: () => C): C {
   try {
-    const config = loadConfig(spec, source);
-    const problem = check(config);
-    if (problem) throw new ConfigError(problem);
-    return config;
+    return load();
   } catch (err) {
     console.error(err instanceof ConfigError ? err.message : String(err));
     process.exit(1);
   }
 }
+
+/**
+ * The event transport's variables, read by both processes, and the rule between them. Spread into
+ * each process's spec, so the two cannot disagree on a default.
+ */
+export const transportEnv = {
+  EVENTS_TRANSPORT: env
+    .oneOf(['socket', 'redis', 'off'] as const, 'socket')
+    .about('`socket`, `redis` (a Redis stream; needs `REDIS_URL`), or `off` (no telemetry at all; the overhead baseline)'),
+  EVENTS_SOCKET: env.string('/tmp/downloader-events.sock').about('unix socket path of the event transport'),
+  EVENTS_STREAM: env.string('downloader:events').about('Redis stream name (redis transport)'),
+  REDIS_URL: env
+    .optionalUrl(['redis', 'rediss'])
+    .about('Redis for jobs, cache and the event stream (downloader); INFO poll and stream (exporter)'),
+};
+
+export const transportChecks: readonly ConfigCheck<ConfigOf<typeof transportEnv>>[] = [
+  (c) =>
+    c.EVENTS_TRANSPORT === 'redis' && !c.REDIS_URL ? 'EVENTS_TRANSPORT="redis" needs REDIS_URL (a redis:// URL)' : undefined,
+];

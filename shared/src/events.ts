@@ -116,3 +116,14 @@ export type TelemetryEvent =
 
 /** An event as the downloader hands it to the emitter: `v` is added on the wire. */
 export type EventInput = TelemetryEvent extends infer E ? (E extends TelemetryEvent ? Omit<E, 'v'> : never) : never;
+
+/** Every kind but `request`: what the domain aggregator takes. */
+export type DomainEvent = Exclude<TelemetryEvent, RequestEvent>;
+
+/**
+ * The default branch of a switch over a closed set: it typechecks only when every member has its
+ * own case, so adding a kind, outcome or format without handling it fails the typecheck.
+ */
+export function unreachable(value: never): never {
+  throw new Error(`unhandled value ${JSON.stringify(value)}`);
+}

@@ -1,5 +1,6 @@
 import type { EventInput } from '@dl/shared';
-import { Redis } from 'ioredis';
+import { createRedisClient } from '@dl/shared';
+import type { Redis } from 'ioredis';
 
 /** One cached rendering of one URL in one format. */
 export interface CachedEntry {
@@ -88,15 +89,7 @@ export class RedisCache implements ContentCache {
     private readonly ttlMs: number,
     timeoutMs = 250,
   ) {
-    this.client = new Redis(url, {
-      lazyConnect: false,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: timeoutMs,
-      connectTimeout: 2_000,
-      retryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
-    });
-    this.client.on('error', () => {});
+    this.client = createRedisClient(url, { commandTimeoutMs: timeoutMs });
   }
 
   get connected(): boolean {

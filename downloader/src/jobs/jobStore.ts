@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { createRedisClient } from '@dl/shared';
+import type { Redis } from 'ioredis';
 import type { Job } from './job.ts';
 
 /** Where jobs live: Redis when REDIS_URL is set, else memory. */
@@ -45,13 +46,7 @@ export class RedisJobStore implements JobStore {
     url: string,
     private readonly ttlMs = 24 * 3600_000,
   ) {
-    this.client = new Redis(url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: 1_000,
-      retryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
-    });
-    this.client.on('error', () => {});
+    this.client = createRedisClient(url, { commandTimeoutMs: 1_000 });
   }
 
   async put(job: Job): Promise<void> {

@@ -1,5 +1,5 @@
-import { type EventSink, failFastRedisOptions, type SinkEvents } from '@dl/shared';
-import { Redis } from 'ioredis';
+import { createRedisClient, type EventSink, type SinkEvents } from '@dl/shared';
+import type { Redis } from 'ioredis';
 
 export interface RedisStreamSinkOptions {
   url: string;
@@ -32,7 +32,7 @@ export class RedisStreamSink implements EventSink {
     private readonly events: SinkEvents,
   ) {
     this.log = options.log ?? ((m) => console.error(m));
-    this.client = new Redis(options.url, failFastRedisOptions());
+    this.client = createRedisClient(options.url, { lazy: true });
     this.client.on('ready', () => this.up());
     this.client.on('close', () => this.down('connection closed'));
     this.client.on('error', (err: Error) => this.down(err.message));

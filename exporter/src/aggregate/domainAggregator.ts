@@ -1,14 +1,16 @@
 import {
   CACHE_RESULTS,
+  type DomainEvent,
   type HelloEvent,
   JOB_STATUSES,
   PDF_OUTCOMES,
-  type TelemetryEvent,
   UPSTREAM_OUTCOMES,
+  unreachable,
   WEBHOOK_OUTCOMES,
 } from '@dl/shared';
-import { CounterFamily, type CounterSeries, type Family, HistogramFamily } from '../metrics/families.ts';
-import { SlidingSum, WindowedStats } from './windowedStats.ts';
+import { CounterFamily, type CounterSeries, type Family, HistogramFamily } from '../exposition/families.ts';
+import { SlidingSum } from './slidingSum.ts';
+import { WindowedStats } from './windowedStats.ts';
 
 const DURATION_BOUNDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60];
 
@@ -41,7 +43,7 @@ function timedOutcomes(
   };
 }
 
-/** Everything but `request` events: upstream fetches, cache, PDF, webhooks, jobs, drops, hellos. */
+/** Every event but `request`: upstream fetches, cache, PDF, webhooks, jobs, drops, hellos. */
 export class DomainAggregator {
   private readonly upstream = timedOutcomes(
     ['downloader_upstream_requests_total', 'Fetches of remote URLs by outcome.'],
@@ -77,7 +79,6 @@ export class DomainAggregator {
   readonly droppedRecent = new SlidingSum(10_000, 180);
   /** The latest hello: who is sending, since when. */
   lastHello: HelloEvent | undefined;
-  lastEventAt = 0;
 
   get families(): Family[] {
     return [
@@ -105,7 +106,7 @@ export class DomainAggregator {
     return this.droppedSeries.value;
   }
 
-  record(event: TelemetryEvent, nowMs: number): void {
+  record(event: DomainEvent, nowMs: number): void {
     switch (event.kind) {
       case 'upstream':
         this.upstream.record(event.outcome, event.duration_s);
@@ -131,8 +132,8 @@ export class DomainAggregator {
       case 'hello':
         this.lastHello = event;
         return;
-      case 'request':
-        return;
+      default:
+        unreachable(event);
     }
   }
 }

@@ -61,28 +61,4 @@ describe('RequestAggregator', () => {
     a.record('/old', 'GET', 200, 0.01, T0 + 130_000); // comes back from zero
     expect(a.requests.render('prometheus')).toContain('downloader_requests_total{endpoint="/old",method="GET",status="200"} 1');
   });
-
-  it('reports lifetime and windowed figures; old slots leave the windows', () => {
-    const a = make();
-    a.record('/w', 'GET', 200, 0.1, T0);
-    a.record('/w', 'GET', 500, 0.3, T0);
-    const later = T0 + 120_000;
-    a.record('/w', 'GET', 200, 0.2, later);
-    const life = a.performance(later, 200);
-    expect(life.total_requests).toBe(3);
-    expect(life.total_errors).toBe(1);
-    expect(life.endpoints['GET_/w']).toMatchObject({
-      request_count: 3,
-      error_count: 1,
-      min_response_time: 0.1,
-      max_response_time: 0.3,
-    });
-    expect(life.endpoints['GET_/w']?.requests_per_second).toBeCloseTo(3 / 200);
-    const minute = a.performance(later, 200, 60_000);
-    expect(minute.total_requests).toBe(1);
-    expect(minute.endpoints['GET_/w']).toMatchObject({ request_count: 1, error_count: 0, p50_response_time: 0.2 });
-    const five = a.performance(later, 200, 300_000);
-    expect(five.total_requests).toBe(3);
-    expect(a.performance(later + 400_000, 600, 300_000)).toMatchObject({ total_requests: 0, endpoints: {} });
-  });
 });

@@ -1,6 +1,5 @@
-import { CounterFamily, type CounterSeries, type Family, HistogramFamily, type HistogramSeries } from '../metrics/families.ts';
-import { DDSketch } from './ddsketch.ts';
-import { emptyTotals, figures, type PerformanceFigures, WindowedStats, type WindowTotals } from './windowedStats.ts';
+import { CounterFamily, type CounterSeries, type Family, HistogramFamily, type HistogramSeries } from '../exposition/families.ts';
+import { emptyTotals, WindowedStats, type WindowTotals } from './windowedStats.ts';
 
 export const OVERFLOW_ENDPOINT = '__overflow__';
 
@@ -27,14 +26,6 @@ interface RequestSeries {
   readonly statuses: Map<number, StatusCounters>;
   readonly stats: WindowedStats;
   lastSeen: number;
-}
-
-export interface PerformanceReport {
-  total_requests: number;
-  total_errors: number;
-  overall_error_rate_percent: number;
-  overall_avg_response_time: number | null;
-  endpoints: Record<string, PerformanceFigures>;
 }
 
 /**
@@ -117,28 +108,9 @@ export class RequestAggregator {
     return removed;
   }
 
-  /** Lifetime figures (window undefined) or the last `windowMs`. */
-  performance(nowMs: number, elapsedS: number, windowMs?: number): PerformanceReport {
-    const endpoints: Record<string, PerformanceFigures> = {};
-    const all = new DDSketch();
-    let errors = 0;
-    for (const [key, s] of this.series) {
-      const w = windowMs === undefined ? undefined : s.stats.window(windowMs, nowMs);
-      const sketch = w ? w.sketch : s.stats.lifetime;
-      const errs = w ? w.errors : s.stats.lifetimeErrors;
-      if (sketch.count === 0) continue;
-      const seconds = windowMs === undefined ? elapsedS : Math.min(windowMs / 1000, elapsedS);
-      endpoints[key] = figures(sketch, errs, seconds);
-      all.merge(sketch);
-      errors += errs;
-    }
-    return {
-      total_requests: all.count,
-      total_errors: errors,
-      overall_error_rate_percent: all.count === 0 ? 0 : (errors / all.count) * 100,
-      overall_avg_response_time: all.count === 0 ? null : all.sum / all.count,
-      endpoints,
-    };
+  /** Every live series' windows, keyed `{METHOD}_{endpoint}` as in /metrics/performance. */
+  *entries(): Iterable<[key: string, stats: WindowedStats]> {
+    for (const [key, s] of this.series) yield [key, s.stats];
   }
 
   /** Lifetime request counts by status class (`2xx` ...), for the live view's status distribution. */

@@ -1,20 +1,5 @@
 import { DDSketch } from './ddsketch.ts';
 
-/** Figures of one endpoint over one window, in the `/metrics/performance` shape. */
-export interface PerformanceFigures {
-  request_count: number;
-  error_count: number;
-  error_rate_percent: number;
-  avg_response_time: number | null;
-  min_response_time: number | null;
-  max_response_time: number | null;
-  p50_response_time: number | null;
-  p90_response_time: number | null;
-  p95_response_time: number | null;
-  p99_response_time: number | null;
-  requests_per_second: number;
-}
-
 interface Slot {
   epoch: number; // slot start / slotMs
   sketch: DDSketch;
@@ -110,58 +95,4 @@ export class WindowedStats {
     }
     return slot;
   }
-}
-
-/** A count over a sliding window of slots (drops reported, for the health score). */
-export class SlidingSum {
-  private readonly epochs: Float64Array;
-  private readonly sums: Float64Array;
-
-  constructor(
-    private readonly slotMs: number,
-    slots: number,
-  ) {
-    this.epochs = new Float64Array(slots).fill(-1);
-    this.sums = new Float64Array(slots);
-  }
-
-  add(value: number, nowMs: number): void {
-    const epoch = Math.floor(nowMs / this.slotMs);
-    const i = epoch % this.sums.length;
-    if (this.epochs[i] !== epoch) {
-      this.epochs[i] = epoch;
-      this.sums[i] = 0;
-    }
-    this.sums[i] = (this.sums[i] as number) + value;
-  }
-
-  total(windowMs: number, nowMs: number): number {
-    const current = Math.floor(nowMs / this.slotMs);
-    const oldest = current - Math.ceil(windowMs / this.slotMs) + 1;
-    let sum = 0;
-    for (let i = 0; i < this.sums.length; i++) {
-      const e = this.epochs[i] as number;
-      if (e >= oldest && e <= current) sum += this.sums[i] as number;
-    }
-    return sum;
-  }
-}
-
-const orNull = (v: number) => (Number.isFinite(v) ? v : null);
-
-export function figures(sketch: DDSketch, errors: number, seconds: number): PerformanceFigures {
-  const n = sketch.count;
-  return {
-    request_count: n,
-    error_count: errors,
-    error_rate_percent: n === 0 ? 0 : (errors / n) * 100,
-    avg_response_time: n === 0 ? null : sketch.sum / n,
-    min_response_time: orNull(sketch.min),
-    max_response_time: orNull(sketch.max),
-    p50_response_time: orNull(sketch.quantile(0.5)),
-    p90_response_time: orNull(sketch.quantile(0.9)),
-    p95_response_time: orNull(sketch.quantile(0.95)),
-    p99_response_time: orNull(sketch.quantile(0.99)),
-    requests_per_second: seconds > 0 ? n / seconds : 0,
-  };
 }

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { healthThresholds, loadExporterConfig } from '../config.ts';
 import { computeHealth, type HealthSnapshot, MAX_PENALTY, statusOf } from './healthScore.ts';
+
+/** The thresholds a default configuration gives. */
+const thresholds = healthThresholds(loadExporterConfig({}));
 
 const healthy: HealthSnapshot = {
   downloaderUp: true,
@@ -15,7 +19,7 @@ const healthy: HealthSnapshot = {
   eventLagP99S: 0.01,
   now: new Date('2026-11-29T00:00:00Z'),
 };
-const health = (over: Partial<HealthSnapshot>) => computeHealth({ ...healthy, ...over });
+const health = (over: Partial<HealthSnapshot>) => computeHealth({ ...healthy, ...over }, thresholds);
 
 describe('computeHealth', () => {
   it('scores a quiet, fast, error-free service 100 and healthy', () => {

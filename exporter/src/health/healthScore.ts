@@ -36,18 +36,6 @@ export interface HealthThresholds {
   lagWarnS: number; // exporter event delay p99 that counts as lagging
 }
 
-export const DEFAULT_THRESHOLDS: HealthThresholds = {
-  errorRateWarn: 0.01,
-  errorRateCritical: 0.05,
-  sloLatencyS: 1,
-  apdexT: 0.5,
-  apdexWarn: 0.94,
-  apdexCritical: 0.85,
-  saturationWarn: 80,
-  saturationCritical: 95,
-  lagWarnS: 5,
-};
-
 export const MAX_PENALTY: Record<FactorName, number> = {
   error_rate: 30,
   latency: 25,
@@ -184,7 +172,7 @@ export function statusOf(score: number): HealthStatus {
   return score >= 80 ? 'healthy' : score >= 60 ? 'degraded' : 'unhealthy';
 }
 
-export function computeHealth(s: HealthSnapshot, t: HealthThresholds = DEFAULT_THRESHOLDS): HealthReport {
+export function computeHealth(s: HealthSnapshot, t: HealthThresholds): HealthReport {
   const factors: Record<FactorName, Factor> = {
     error_rate: errorRate(s, t),
     latency: latency(s, t),

@@ -1,9 +1,10 @@
 import type { DownloaderStats } from '@dl/shared';
 import type { RequestAggregator } from '../aggregate/requestAggregator.ts';
-import type { SlidingSum, WindowedStats } from '../aggregate/windowedStats.ts';
-import { componentStates, POOLS, utilization } from '../metrics/polledFamilies.ts';
-import type { Poller } from '../pollers/poller.ts';
-import type { RedisFigures } from '../pollers/redisPoller.ts';
+import type { SlidingSum } from '../aggregate/slidingSum.ts';
+import type { WindowedStats } from '../aggregate/windowedStats.ts';
+import { componentStates, currentStats, POOLS, utilization } from '../poll/downloaderStats.ts';
+import type { Poller } from '../poll/poller.ts';
+import type { RedisFigures } from '../poll/redisPoller.ts';
 import type { DependencyStates, HealthSnapshot } from './healthScore.ts';
 
 export interface SnapshotSources {
@@ -18,7 +19,7 @@ export interface SnapshotSources {
 /** Gathers what the health score needs from the aggregators and the latest polls. */
 export function takeSnapshot(src: SnapshotSources, nowMs: number): HealthSnapshot {
   const traffic = src.requests.windowTotals(src.windowMs, nowMs);
-  const stats = src.downloader.up ? src.downloader.value : undefined;
+  const stats = currentStats(src.downloader);
   const pools = POOLS.map((p) => stats?.pools?.[p]).filter((p) => p !== undefined);
   const lag = src.eventLag.window(src.windowMs, nowMs).sketch;
   return {

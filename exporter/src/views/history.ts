@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.ts';
 import type { LiveView } from './live.ts';
 
 /** One sample of the live view, kept so the dashboard's charts are not empty when it opens. */
@@ -35,7 +36,7 @@ export interface Counters {
 }
 
 export interface HistorySources {
-  now: () => number;
+  clock: Clock;
   live: () => LiveView;
   health: () => number;
   counters: () => Counters;
@@ -51,7 +52,7 @@ const delta = (a: number, b: number) => Math.max(0, a - b); // series expiry can
 export class LiveHistory {
   private readonly points: HistoryPoint[] = [];
   private last: { at: number; counters: Counters } | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private stopTimer: (() => void) | undefined;
 
   constructor(
     private readonly sources: HistorySources,
@@ -60,13 +61,12 @@ export class LiveHistory {
   ) {}
 
   start(): void {
-    this.last = { at: this.sources.now(), counters: this.sources.counters() };
-    this.timer = setInterval(() => this.sample(), this.intervalMs);
-    this.timer.unref();
+    this.last = { at: this.sources.clock.now(), counters: this.sources.counters() };
+    this.stopTimer = this.sources.clock.every(this.intervalMs, () => this.sample());
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.stopTimer?.();
   }
 
   /** Points newer than `since` (epoch ms), oldest first. */
@@ -75,7 +75,7 @@ export class LiveHistory {
   }
 
   sample(): HistoryPoint {
-    const at = this.sources.now();
+    const at = this.sources.clock.now();
     const counters = this.sources.counters();
     const prev = this.last ?? { at: at - this.intervalMs, counters };
     const seconds = Math.max(0.001, (at - prev.at) / 1000);

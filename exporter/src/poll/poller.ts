@@ -1,22 +1,8 @@
-import { CounterFamily, type CounterSeries, type Family, HistogramFamily, type HistogramSeries } from '../metrics/families.ts';
+import type { Clock } from '../clock.ts';
 
-/** Poll duration and errors for every polled target, shared by all pollers. */
-export class PollMetrics {
-  readonly duration = new HistogramFamily(
-    'exporter_poll_duration_seconds',
-    'Duration of each poll of a target.',
-    ['target'],
-    [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5],
-  );
-  readonly errors = new CounterFamily('exporter_poll_errors_total', 'Failed polls by target.', ['target']);
-
-  get families(): Family[] {
-    return [this.duration, this.errors];
-  }
-
-  series(target: string): { duration: HistogramSeries; errors: CounterSeries } {
-    return { duration: this.duration.get([target]), errors: this.errors.get([target]) };
-  }
+/** Told about every poll as it ends; the exposition turns this into duration and error metrics. */
+export interface PollObserver {
+  polled(target: string, seconds: number, ok: boolean): void;
 }
 
 export interface PollerOptions<T> {
@@ -25,8 +11,8 @@ export interface PollerOptions<T> {
   intervalMs: number;
   timeoutMs: number;
   poll: (signal: AbortSignal) => Promise<T>;
-  metrics: PollMetrics;
-  now?: () => number;
+  observer: PollObserver;
+  clock: Clock;
   log?: (message: string) => void;
 }
 
@@ -41,15 +27,11 @@ export class Poller<T> {
   /** The good value before `value`, for rates between two polls. */
   previous: { value: T; at: number } | undefined;
   lastError: string | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
   private stopped = false;
-  private readonly series: { duration: HistogramSeries; errors: CounterSeries };
-  private readonly now: () => number;
   private readonly log: (message: string) => void;
 
   constructor(private readonly options: PollerOptions<T>) {
-    this.series = options.metrics.series(options.target);
-    this.now = options.now ?? Date.now;
     this.log = options.log ?? ((m) => console.error(m));
   }
 
@@ -59,37 +41,38 @@ export class Poller<T> {
       await this.pollNow();
       if (this.stopped) return;
       // A target that is down is retried within a second, so a start-up race heals quickly.
-      this.timer = setTimeout(loop, this.up ? this.options.intervalMs : Math.min(this.options.intervalMs, 1_000));
-      this.timer.unref();
+      const wait = this.up ? this.options.intervalMs : Math.min(this.options.intervalMs, 1_000);
+      this.cancelTimer = this.options.clock.after(wait, () => void loop());
     };
     void loop();
   }
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.cancelTimer?.();
   }
 
   async pollNow(): Promise<void> {
     const started = performance.now();
     const signal = AbortSignal.timeout(this.options.timeoutMs);
+    let ok = false;
     try {
       const value = await this.options.poll(signal);
       if (this.value !== undefined && this.lastSuccessAt !== undefined)
         this.previous = { value: this.value, at: this.lastSuccessAt };
       this.value = value;
-      this.lastSuccessAt = this.now();
+      this.lastSuccessAt = this.options.clock.now();
       if (!this.up && this.lastError !== undefined) this.log(`exporter: ${this.options.target} is reachable again`);
       this.up = true;
       this.lastError = undefined;
+      ok = true;
     } catch (err) {
       const reason = signal.aborted ? `timed out after ${this.options.timeoutMs} ms` : describe(err);
       if (this.up || this.lastError === undefined) this.log(`exporter: polling ${this.options.target} failed: ${reason}`);
       this.up = false;
       this.lastError = reason;
-      this.series.errors.value++;
     } finally {
-      this.options.metrics.duration.observe(this.series.duration, (performance.now() - started) / 1000);
+      this.options.observer.polled(this.options.target, (performance.now() - started) / 1000, ok);
     }
   }
 }

@@ -1,11 +1,12 @@
 import { type DownloaderStats, downloaderStatsSchema } from '@dl/shared';
-import { Poller, type PollMetrics } from './poller.ts';
+import type { Clock } from '../clock.ts';
+import { Poller, type PollObserver } from './poller.ts';
 
 export interface DownloaderPollerOptions {
   url: string;
   intervalMs: number;
-  metrics: PollMetrics;
-  now?: () => number;
+  observer: PollObserver;
+  clock: Clock;
   log?: (message: string) => void;
 }
 
@@ -15,8 +16,8 @@ export function createDownloaderPoller(options: DownloaderPollerOptions): Poller
     target: 'downloader',
     intervalMs: options.intervalMs,
     timeoutMs: Math.min(options.intervalMs, 2_000),
-    metrics: options.metrics,
-    now: options.now,
+    observer: options.observer,
+    clock: options.clock,
     log: options.log,
     poll: async (signal) => {
       const res = await fetch(options.url, { signal });

@@ -1,41 +1,21 @@
 import type { DownloaderStats, PoolStats } from '@dl/shared';
-import type { Poller } from '../pollers/poller.ts';
-import type { RedisFigures } from '../pollers/redisPoller.ts';
-import { CollectedFamily, type Family } from './families.ts';
+import { COMPONENTS, componentStates, currentStats, POOLS, utilization } from '../poll/downloaderStats.ts';
+import type { Poller } from '../poll/poller.ts';
+import type { RedisFigures } from '../poll/redisPoller.ts';
+import { CollectedFamily, type Family, singleValue } from './families.ts';
 
-export const POOLS = ['pdf', 'batch'] as const;
-export const COMPONENTS = ['downloader', 'redis', 'http_client', 'pdf_browser'] as const;
 type Sample = readonly [readonly string[], number];
-
-export function utilization(p: PoolStats | undefined): number {
-  return p && p.limit > 0 ? (100 * p.active) / p.limit : 0;
-}
-
-/**
- * Component states as the downloader reports them: true up, false down; a component it reports as
- * not configured (Redis without REDIS_URL, no PDF browser) is absent here, and its
- * `downloader_component_up` series is 0 like every component before the first good poll.
- */
-export function componentStates(poller: Poller<DownloaderStats>): Partial<Record<(typeof COMPONENTS)[number], boolean>> {
-  const s = poller.value;
-  if (!poller.up || !s) return { downloader: false, redis: false, http_client: false, pdf_browser: false };
-  const states: Partial<Record<(typeof COMPONENTS)[number], boolean>> = { downloader: true };
-  if (s.redis?.configured) states.redis = s.redis.up;
-  if (s.http_client) states.http_client = s.http_client.healthy;
-  if (s.pdf_browser) states.pdf_browser = s.pdf_browser.available;
-  return states;
-}
 
 /** Gauges read at scrape time from the last downloader poll. Pools exist from start-up at 0. */
 export function downloaderFamilies(poller: Poller<DownloaderStats>): Family[] {
-  const stats = () => (poller.up ? poller.value : undefined);
+  const stats = () => currentStats(poller);
   const perPool = (pick: (p: PoolStats | undefined) => number) => (): Sample[] =>
     POOLS.map((pool) => [[pool], pick(stats()?.pools?.[pool])]);
   const gauge = (name: string, help: string, labels: string[], collect: () => Iterable<Sample>) =>
     new CollectedFamily(name, help, labels, collect);
-  const single = (f: (s: DownloaderStats) => number) => (): Sample[] => {
+  const single = (f: (s: DownloaderStats) => number) => () => {
     const s = stats();
-    return s ? [[[], f(s)]] : [];
+    return s ? f(s) : undefined;
   };
   return [
     gauge(
@@ -74,23 +54,20 @@ export function downloaderFamilies(poller: Poller<DownloaderStats>): Family[] {
       const states = componentStates(poller);
       return COMPONENTS.map((c) => [[c], states[c] ? 1 : 0] as const);
     }),
-    gauge(
+    singleValue(
       'downloader_event_loop_lag_seconds',
       'Mean event-loop delay of the downloader since the previous poll.',
-      [],
       single((s) => s.process.event_loop_lag_seconds),
     ),
-    new CollectedFamily(
+    singleValue(
       'downloader_process_cpu_seconds_total',
       'CPU seconds used by the downloader.',
-      [],
       single((s) => s.process.cpu_seconds_total),
       'counter',
     ),
-    gauge(
+    singleValue(
       'downloader_process_resident_memory_bytes',
       'Resident memory of the downloader.',
-      [],
       single((s) => s.process.resident_memory_bytes),
     ),
   ];
@@ -98,13 +75,8 @@ export function downloaderFamilies(poller: Poller<DownloaderStats>): Family[] {
 
 /** Redis figures from the exporter's own poll; `up` is always present once REDIS_URL is set. */
 export function redisFamilies(poller: Poller<RedisFigures>): Family[] {
-  const value = (f: (r: RedisFigures) => number | undefined) => (): Sample[] => {
-    const r = poller.up ? poller.value : undefined;
-    const v = r ? f(r) : undefined;
-    return v === undefined ? [] : [[[], v]];
-  };
   const g = (name: string, help: string, f: (r: RedisFigures) => number | undefined, type: 'gauge' | 'counter' = 'gauge') =>
-    new CollectedFamily(name, help, [], value(f), type);
+    singleValue(name, help, () => (poller.up && poller.value ? f(poller.value) : undefined), type);
   return [
     new CollectedFamily('downloader_redis_up', 'Whether the last poll of Redis succeeded.', [], () => [[[], poller.up ? 1 : 0]]),
     g('downloader_redis_connected_clients', 'Clients connected to Redis.', (r) => r.connected_clients),

@@ -1,5 +1,7 @@
-import { Redis } from 'ioredis';
-import { Poller, type PollMetrics } from './poller.ts';
+import { createRedisClient } from '@dl/shared';
+import type { Redis } from 'ioredis';
+import type { Clock } from '../clock.ts';
+import { Poller, type PollObserver } from './poller.ts';
 import { parseRedisInfo, type RedisInfo } from './redisInfo.ts';
 
 export interface RedisFigures extends RedisInfo {
@@ -12,7 +14,8 @@ export interface RedisFigures extends RedisInfo {
 export interface RedisPollerOptions {
   url: string;
   intervalMs: number;
-  metrics: PollMetrics;
+  observer: PollObserver;
+  clock: Clock;
   /** The events stream to describe with XINFO, when the redis transport is in use. */
   stream?: string;
   group?: string;
@@ -25,19 +28,14 @@ export interface RedisPollerOptions {
  */
 export function createRedisPoller(options: RedisPollerOptions): { poller: Poller<RedisFigures>; close(): Promise<void> } {
   const timeoutMs = Math.min(options.intervalMs, 2_000);
-  const client = new Redis(options.url, {
-    lazyConnect: false,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: timeoutMs,
-    retryStrategy: (times) => Math.min(100 * 2 ** times, 2_000),
-  });
-  client.on('error', () => {}); // state changes are logged by the poller, once
+  // State changes are logged by the poller, once.
+  const client = createRedisClient(options.url, { connectTimeoutMs: timeoutMs });
   const poller = new Poller<RedisFigures>({
     target: 'redis',
     intervalMs: options.intervalMs,
     timeoutMs,
-    metrics: options.metrics,
+    observer: options.observer,
+    clock: options.clock,
     log: options.log,
     poll: async (signal) => {
       const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new Error('timeout'))));

@@ -1,17 +1,16 @@
 import type { DownloaderStats } from '@dl/shared';
-import type { DomainAggregator } from './aggregate/domainAggregator.ts';
-import type { PerformanceReport, RequestAggregator } from './aggregate/requestAggregator.ts';
-import { componentStates, type POOLS, utilization } from './metrics/polledFamilies.ts';
-import type { Pipeline } from './pipeline.ts';
-import type { Poller } from './pollers/poller.ts';
-import type { RedisFigures } from './pollers/redisPoller.ts';
+import type { Aggregator } from '../aggregate/aggregator.ts';
+import type { LineDecoder } from '../ingest/lineDecoder.ts';
+import { componentStates, cpuPercent, currentStats, type PoolName, utilization } from '../poll/downloaderStats.ts';
+import type { Poller } from '../poll/poller.ts';
+import type { RedisFigures } from '../poll/redisPoller.ts';
+import { type PerformanceReport, performanceReport } from './performance.ts';
 
 export interface LiveSources {
   now: number;
   uptimeSeconds: number;
-  requests: RequestAggregator;
-  domain: DomainAggregator;
-  pipeline: Pipeline;
+  aggregator: Aggregator;
+  decoder: LineDecoder;
   downloader: Poller<DownloaderStats>;
   redis: Poller<RedisFigures> | undefined;
 }
@@ -26,7 +25,7 @@ interface PoolView {
 
 export interface LiveView {
   timestamp: string;
-  concurrency: Record<(typeof POOLS)[number], PoolView>;
+  concurrency: Record<PoolName, PoolView>;
   performance: PerformanceReport & { window_seconds: number };
   connections: {
     redis: { up: boolean | null; connected_clients: number | null; ping_ms: number | null; used_memory_bytes: number | null };
@@ -51,8 +50,9 @@ export interface LiveView {
 
 /** The `/metrics/live` view: one JSON object for dashboards that poll. Unknown figures are null. */
 export function buildLive(src: LiveSources): LiveView {
-  const stats = src.downloader.up ? src.downloader.value : undefined;
-  const pool = (name: (typeof POOLS)[number]): PoolView => {
+  const stats = currentStats(src.downloader);
+  const { requests, domain, lastEventAt } = src.aggregator;
+  const pool = (name: PoolName): PoolView => {
     const p = stats?.pools?.[name];
     if (!p) return { limit: null, active: null, queued: null, available: null, utilization_percent: null };
     return { ...p, available: Math.max(0, p.limit - p.active), utilization_percent: utilization(p) };
@@ -62,7 +62,7 @@ export function buildLive(src: LiveSources): LiveView {
   return {
     timestamp: new Date(src.now).toISOString(),
     concurrency: { pdf: pool('pdf'), batch: pool('batch') },
-    performance: { ...src.requests.performance(src.now, src.uptimeSeconds, 60_000), window_seconds: 60 },
+    performance: { ...performanceReport(requests, src.now, src.uptimeSeconds, 60_000), window_seconds: 60 },
     connections: {
       redis: {
         up: src.redis ? src.redis.up : stats?.redis?.configured ? stats.redis.up : null,
@@ -87,18 +87,10 @@ export function buildLive(src: LiveSources): LiveView {
     },
     exporter: {
       uptime_seconds: src.uptimeSeconds,
-      events_received: src.pipeline.receivedTotal,
-      events_rejected: src.pipeline.rejectedTotal,
-      events_dropped: src.domain.droppedTotal,
-      last_event_age_seconds: src.domain.lastEventAt ? (src.now - src.domain.lastEventAt) / 1000 : null,
+      events_received: src.decoder.receivedTotal,
+      events_rejected: src.decoder.rejectedTotal,
+      events_dropped: domain.droppedTotal,
+      last_event_age_seconds: lastEventAt ? (src.now - lastEventAt) / 1000 : null,
     },
   };
-}
-
-/** Downloader CPU use between the last two polls, in percent of one core. */
-function cpuPercent(p: Poller<DownloaderStats>): number | null {
-  if (!p.up || !p.value || !p.previous || p.lastSuccessAt === undefined) return null;
-  const seconds = (p.lastSuccessAt - p.previous.at) / 1000;
-  if (seconds <= 0) return null;
-  return (100 * (p.value.process.cpu_seconds_total - p.previous.value.process.cpu_seconds_total)) / seconds;
 }

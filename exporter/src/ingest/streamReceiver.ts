@@ -1,5 +1,5 @@
-import { type EventSource, failFastRedisOptions } from '@dl/shared';
-import { Redis } from 'ioredis';
+import { createRedisClient, type EventSource } from '@dl/shared';
+import type { Redis } from 'ioredis';
 
 export interface StreamReceiverOptions {
   url: string;
@@ -34,8 +34,7 @@ export class StreamReceiver implements EventSource {
 
   constructor(private readonly options: StreamReceiverOptions) {
     this.log = options.log ?? ((m) => console.error(m));
-    this.client = new Redis(options.url, failFastRedisOptions());
-    this.client.on('error', () => {}); // reported by the loop, once per outage
+    this.client = createRedisClient(options.url, { lazy: true }); // outages are reported by the loop, once each
   }
 
   get connected(): boolean {

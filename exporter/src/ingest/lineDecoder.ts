@@ -1,4 +1,5 @@
 import {
+  type CacheEvent,
   type CacheVisitor,
   type DecodeResult,
   decodeBytes,
@@ -6,31 +7,37 @@ import {
   type EventKind,
   REJECT_REASONS,
   type RejectReason,
+  type RequestEvent,
   RequestLineReader,
   type RequestVisitor,
   readCacheLine,
+  type TelemetryEvent,
   type TransportName,
 } from '@dl/shared';
-import type { DomainAggregator } from './aggregate/domainAggregator.ts';
-import type { RequestAggregator } from './aggregate/requestAggregator.ts';
-import { WindowedStats } from './aggregate/windowedStats.ts';
-import { CounterFamily, type CounterSeries, type Family, HistogramFamily, type HistogramSeries } from './metrics/families.ts';
+import { WindowedStats } from '../aggregate/windowedStats.ts';
+import { CounterFamily, type CounterSeries, type Family, HistogramFamily, type HistogramSeries } from '../exposition/families.ts';
 
 const TRANSPORTS: readonly TransportName[] = ['socket', 'redis'];
 const DELAY_BOUNDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
-export interface PipelineDeps {
-  requests: RequestAggregator;
-  domain: DomainAggregator;
+/** The next stage: where every accepted event goes, with the time it was aggregated. */
+export interface EventConsumer {
+  request(endpoint: string, method: RequestEvent['method'], status: number, durationS: number, nowMs: number): void;
+  cache(result: CacheEvent['result'], nowMs: number): void;
+  event(event: TelemetryEvent, nowMs: number): void;
+}
+
+export interface LineDecoderDeps {
+  next: EventConsumer;
   now: () => number;
 }
 
 /**
- * decoder -> aggregators, synchronously, one line at a time. Canonical request lines take the exact
- * byte-level reader; everything else the general decoder. Bad input never throws: each rejection is
- * counted under its reason and the next line goes on.
+ * Lines -> events, synchronously, one line at a time, handed to the next stage. Canonical request
+ * and cache lines take the exact byte-level readers; everything else the general decoder. Bad input
+ * never throws: each rejection is counted under its reason and the next line goes on.
  */
-export class Pipeline {
+export class LineDecoder {
   readonly received = new CounterFamily('exporter_events_received_total', 'Valid events aggregated, by transport and kind.', [
     'transport',
     'kind',
@@ -53,7 +60,7 @@ export class Pipeline {
   private readonly visitors: Record<TransportName, RequestVisitor>;
   private readonly cacheVisitors: Record<TransportName, CacheVisitor>;
 
-  constructor(private readonly deps: PipelineDeps) {
+  constructor(private readonly deps: LineDecoderDeps) {
     this.receivedBy = Object.fromEntries(
       TRANSPORTS.map((t) => [t, Object.fromEntries(EVENT_KINDS.map((k) => [k, this.received.get([t, k])]))]),
     ) as Record<TransportName, Record<EventKind, CounterSeries>>;
@@ -107,13 +114,8 @@ export class Pipeline {
     const event = result.event;
     const now = this.deps.now();
     this.receivedBy[transport][event.kind].value++;
-    this.deps.domain.lastEventAt = now;
     this.observeDelay(now, event.ts);
-    if (event.kind === 'request') {
-      this.deps.requests.record(event.endpoint, event.method, event.status, event.duration_s, now);
-    } else {
-      this.deps.domain.record(event, now);
-    }
+    this.deps.next.event(event, now);
   }
 
   private observeDelay(now: number, ts: number): void {
@@ -123,24 +125,22 @@ export class Pipeline {
   }
 
   private cacheVisitor(received: CounterSeries): CacheVisitor {
-    const { domain, now } = this.deps;
+    const { next, now } = this.deps;
     return (ts, result) => {
       const t = now();
       received.value++;
-      domain.lastEventAt = t;
       this.observeDelay(t, ts);
-      domain.recordCache(result);
+      next.cache(result, t);
     };
   }
 
   private requestVisitor(received: CounterSeries): RequestVisitor {
-    const { requests, domain, now } = this.deps;
+    const { next, now } = this.deps;
     return (ts, endpoint, method, status, durationS) => {
       const t = now();
       received.value++;
-      domain.lastEventAt = t;
       this.observeDelay(t, ts);
-      requests.record(endpoint, method, status, durationS, t);
+      next.request(endpoint, method, status, durationS, t);
     };
   }
 }

@@ -22,6 +22,7 @@ export function formatValue(v: number): string {
 
 export interface Family {
   readonly name: string;
+  readonly labelNames: readonly string[];
   render(format: ExpositionFormat): string;
 }
 
@@ -42,7 +43,7 @@ export class CounterFamily implements Family {
   constructor(
     name: string,
     private readonly help: string,
-    private readonly labelNames: readonly string[] = [],
+    readonly labelNames: readonly string[] = [],
   ) {
     if (!name.endsWith('_total')) throw new Error(`counter ${name} must end in _total`);
     this.name = name;
@@ -93,7 +94,7 @@ export class HistogramFamily implements Family {
   constructor(
     readonly name: string,
     private readonly help: string,
-    private readonly labelNames: readonly string[],
+    readonly labelNames: readonly string[],
     readonly bounds: readonly number[],
   ) {
     this.leLabels = [...bounds.map((b) => String(b)), '+Inf'];
@@ -150,7 +151,7 @@ export class CollectedFamily implements Family {
   constructor(
     readonly name: string,
     private readonly help: string,
-    private readonly labelNames: readonly string[],
+    readonly labelNames: readonly string[],
     private readonly collect: () => Iterable<readonly [values: readonly string[], value: number]>,
     private readonly type: 'gauge' | 'counter' = 'gauge',
   ) {
@@ -166,4 +167,23 @@ export class CollectedFamily implements Family {
     }
     return out;
   }
+}
+
+/** One unlabelled value read at scrape time; no sample while `value` returns undefined. */
+export function singleValue(
+  name: string,
+  help: string,
+  value: () => number | undefined,
+  type: 'gauge' | 'counter' = 'gauge',
+): CollectedFamily {
+  return new CollectedFamily(
+    name,
+    help,
+    [],
+    () => {
+      const v = value();
+      return v === undefined ? [] : [[[], v]];
+    },
+    type,
+  );
 }

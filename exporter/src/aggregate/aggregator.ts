@@ -1,0 +1,35 @@
+import type { CacheEvent, RequestEvent, TelemetryEvent } from '@dl/shared';
+import type { DomainAggregator } from './domainAggregator.ts';
+import type { RequestAggregator } from './requestAggregator.ts';
+
+/**
+ * The aggregate stage as the ingest stage sees it: every accepted event lands here, from the exact
+ * fast readers (fields only, no event object) or from the general decoder (a whole event).
+ */
+export class Aggregator {
+  /** When the last valid event arrived (epoch ms; 0 before the first). */
+  lastEventAt = 0;
+
+  constructor(
+    readonly requests: RequestAggregator,
+    readonly domain: DomainAggregator,
+  ) {}
+
+  request(endpoint: string, method: RequestEvent['method'], status: number, durationS: number, nowMs: number): void {
+    this.lastEventAt = nowMs;
+    this.requests.record(endpoint, method, status, durationS, nowMs);
+  }
+
+  cache(result: CacheEvent['result'], nowMs: number): void {
+    this.lastEventAt = nowMs;
+    this.domain.recordCache(result);
+  }
+
+  event(event: TelemetryEvent, nowMs: number): void {
+    if (event.kind === 'request') this.request(event.endpoint, event.method, event.status, event.duration_s, nowMs);
+    else {
+      this.lastEventAt = nowMs;
+      this.domain.record(event, nowMs);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import { bearerToken, createTokenCheck } from '@dl/shared';
+import { type Context, Hono } from 'hono';
+import type { Exporter } from '../exporter.ts';
+import { negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from '../exposition/exposition.ts';
+import { type Asset, loadDashboardAssets } from './dashboard/assets.ts';
+
+export interface ExporterAppOptions {
+  /** METRICS_TOKEN: when set, every route but the probes and the dashboard's static files needs it. */
+  token?: string;
+}
+
+const error = (c: Context, status: 400 | 401 | 404, errorType: string, message: string) =>
+  c.json({ success: false, error: message, error_type: errorType }, status);
+
+/** The exporter's HTTP surface over its narrow face: render, views, ready. */
+export function createExporterApp(
+  exporter: Pick<Exporter, 'render' | 'views' | 'ready'>,
+  options: ExporterAppOptions = {},
+): Hono {
+  const app = new Hono();
+  const { views } = exporter;
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => (exporter.ready() ? c.json({ status: 'ready' }) : c.json({ status: 'not_ready' }, 503)));
+
+  // The page and its static files carry no data; the data endpoints it calls need the token,
+  // which the page reads from its URL fragment (#token=...), never sent to the server or logs.
+  const assets = loadDashboardAssets();
+  const serve = (name: string) => (c: Context) => {
+    const a = assets.get(name) as Asset;
+    return c.body(a.body, 200, { 'content-type': a.type, 'cache-control': 'no-cache' });
+  };
+  app.get('/dashboard', serve('dashboard.html'));
+  for (const name of ['dashboard.js', 'dashboard.css', 'uplot.js', 'uplot.css']) app.get(`/dashboard/${name}`, serve(name));
+
+  if (options.token !== undefined) {
+    const matches = createTokenCheck(options.token);
+    app.use('*', async (c, next) => {
+      if (!matches(bearerToken(c.req.header('authorization'))))
+        return error(c, 401, 'unauthorized', 'missing or wrong bearer token');
+      await next();
+    });
+  }
+
+  app.get('/metrics', async (c) => {
+    const format = negotiateFormat(c.req.header('accept'));
+    const body = await exporter.render(format);
+    return c.body(body, 200, {
+      'content-type': format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE,
+    });
+  });
+
+  app.get('/metrics/performance', (c) => c.json(views.performance()));
+  app.get('/metrics/health-score', (c) => c.json(views.health()));
+  app.get('/metrics/live', (c) => c.json(views.live()));
+  app.get('/metrics/live/history', (c) => {
+    const since = Number(c.req.query('since') ?? 0);
+    if (!Number.isFinite(since) || since < 0) return error(c, 400, 'bad_request', 'since must be epoch milliseconds >= 0');
+    return c.json(views.history(since));
+  });
+
+  app.notFound((c) => error(c, 404, 'not_found', `no route for ${c.req.path}`));
+  return app;
+}
