@@ -1,0 +1,61 @@
+import { encodeEvent, type TelemetryEvent } from '@dl/shared';
+import { describe, expect, it } from 'vitest';
+import { type EventConsumer, LineDecoder } from './lineDecoder.ts';
+
+const NOW = 1_764_000_000_000;
+
+/** A consumer that writes down what reaches it, in order. */
+function recorder() {
+  const seen: string[] = [];
+  const next: EventConsumer = {
+    request: (endpoint, method, status, d) => seen.push(`request ${method} ${endpoint} ${status} ${d}`),
+    cache: (result) => seen.push(`cache ${result}`),
+    event: (e: TelemetryEvent) => seen.push(`event ${e.kind}`),
+  };
+  return { seen, decoder: new LineDecoder({ next, now: () => NOW }) };
+}
+
+const feed = (decoder: LineDecoder, line: string, transport: 'socket' | 'redis' = 'socket') => {
+  const b = Buffer.from(line);
+  decoder.handleLine(b, 0, b.length, transport);
+};
+
+describe('LineDecoder', () => {
+  it('hands every accepted line to the next stage once, fast path or general decoder', () => {
+    const { seen, decoder } = recorder();
+    feed(
+      decoder,
+      `{"v":1,"kind":"request","ts":${NOW - 20},"endpoint":"/health","method":"GET","status":200,"duration_s":0.002}`,
+    );
+    feed(decoder, `{"kind":"request","v":1,"ts":${NOW},"endpoint":"/x","method":"POST","status":201,"duration_s":1}`, 'redis');
+    feed(decoder, `{"v":1,"kind":"cache","ts":${NOW},"result":"miss"}`);
+    feed(decoder, encodeEvent({ kind: 'pdf', ts: NOW, outcome: 'ok', duration_s: 1.5 }).trimEnd());
+    expect(seen).toEqual(['request GET /health 200 0.002', 'event request', 'cache miss', 'event pdf']);
+    expect(decoder.receivedTotal).toBe(4);
+    expect(decoder.rejectedTotal).toBe(0);
+    expect(decoder.received.render('prometheus')).toContain('exporter_events_received_total{transport="redis",kind="request"} 1');
+    expect(decoder.delay.render('prometheus')).toContain('exporter_event_delay_seconds_bucket{le="0.025"} 4');
+  });
+
+  it.each([
+    ['not_json', '{"v":1,'],
+    ['not_json', Buffer.from([0x7b, 0xff, 0x7d]).toString('latin1')],
+    ['bad_version', '{"v":2,"kind":"cache","ts":1,"result":"hit"}'],
+    ['unknown_kind', '{"v":1,"kind":"teleport","ts":1}'],
+    ['bad_field', '{"v":1,"kind":"cache","ts":1,"result":"maybe"}'],
+    ['bad_field', '[1,2]'],
+  ])('counts a %s line under its reason and hands nothing on', (reason, line) => {
+    const { seen, decoder } = recorder();
+    const b = Buffer.from(line, 'latin1');
+    decoder.handleLine(b, 0, b.length, 'socket');
+    expect(seen).toEqual([]);
+    expect(decoder.rejectedTotal).toBe(1);
+    expect(decoder.rejected.render('prometheus')).toContain(`exporter_events_rejected_total{reason="${reason}"} 1`);
+  });
+
+  it('counts a line the transport refused as too long', () => {
+    const { decoder } = recorder();
+    decoder.reject('too_long');
+    expect(decoder.rejected.render('prometheus')).toContain('exporter_events_rejected_total{reason="too_long"} 1');
+  });
+});
