@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
+import { ApiError, errorResponse, toApiError } from './apiError.ts';
 import { createKeyCheck } from './auth.ts';
 import type { CacheLayer } from './cache/cache.ts';
-import { errorResponse } from './errors.ts';
 import type { PdfRenderer } from './pdf/pdfRenderer.ts';
 import { downloadHandler } from './routes/download.ts';
 import { type JobRouteDeps, jobRoutes } from './routes/jobs.ts';
@@ -47,7 +47,10 @@ export function createApp(deps: AppDeps): Hono {
       ? (c) =>
           keyOk(c.req.header('authorization'), c.req.header('x-api-key'))
             ? handler(c)
-            : errorResponse(c, 401, 'unauthorized', 'missing or wrong API key: send Authorization: Bearer <key> or X-API-Key')
+            : errorResponse(
+                c,
+                new ApiError('unauthorized', 'missing or wrong API key: send Authorization: Bearer <key> or X-API-Key'),
+              )
       : handler;
   addRoute(app, 'GET', '/health', (c) =>
     c.json({ status: 'ok', version: deps.version, uptime_seconds: (now() - deps.startedAt) / 1000 }),
@@ -59,7 +62,7 @@ export function createApp(deps: AppDeps): Hono {
     addRoute(app, 'GET', '/jobs/:job_id/results', guarded(jobs.results));
     addRoute(app, 'DELETE', '/jobs/:job_id', guarded(jobs.cancel));
   } else {
-    const noJob = (c: Context) => errorResponse(c, 404, 'not_found', `job ${c.req.param('job_id')} not found`);
+    const noJob = (c: Context) => errorResponse(c, new ApiError('not_found', `job ${c.req.param('job_id')} not found`));
     addRoute(app, 'GET', '/jobs/:job_id/status', guarded(noJob));
     addRoute(app, 'GET', '/jobs/:job_id/results', guarded(noJob));
     addRoute(app, 'DELETE', '/jobs/:job_id', guarded(noJob));
@@ -73,10 +76,12 @@ export function createApp(deps: AppDeps): Hono {
       '/:url{[hH][tT][tT][pP][sS]?(?::|%3[aA]).*}',
       guarded(downloadHandler({ upstream: deps.upstream, cache: deps.cache, pdf: deps.pdf })),
     );
-  app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+  app.notFound((c) => errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
+  // The one error funnel: every failure a handler throws is answered here, with the shared table's status.
   app.onError((err, c) => {
-    console.error('downloader: unhandled error', err);
-    return errorResponse(c, 500, 'internal', 'internal server error');
+    const e = toApiError(err);
+    if (e.type === 'internal') console.error('downloader: unhandled error', err);
+    return errorResponse(c, e);
   });
   return app;
 }

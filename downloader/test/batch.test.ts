@@ -48,6 +48,22 @@ describe('batch jobs (in-memory store) with a batch pool of 2', () => {
     await origin.stop();
   });
 
+  it('names failures in results as GET /{url} names them (a timed-out URL is upstream_timeout)', async () => {
+    const res = await post({
+      urls: [{ url: `${origin.base}/hold` }, { url: 'http://unresolvable.invalid/' }],
+      timeout_per_url: 1,
+    });
+    const { job_id } = (await res.json()) as { job_id: string };
+    const done = await waitFor('job finished', async () => {
+      const s = await getJson<Status>(`${sut.base}/jobs/${job_id}/results`);
+      return s.status === 'failed' ? s : undefined;
+    });
+    release();
+    expect(done.results?.map((r) => r.error_type)).toEqual(['upstream_timeout', 'upstream_error']);
+    const direct = await fetch(`${sut.base}/http://unresolvable.invalid/`);
+    expect(((await direct.json()) as { error_type: string }).error_type).toBe('upstream_error');
+  });
+
   it('runs a batch end to end: 202, progress, results in each format, job events counted', async () => {
     const res = await post({
       urls: [

@@ -25,6 +25,8 @@ export interface ExporterDeps {
 /** What the HTTP surface sees of the exporter. */
 export interface Exporter {
   render(format: ExpositionFormat): Promise<string>;
+  /** Every family `render` writes (besides prom-client's process metrics). */
+  metrics(): ReturnType<FamilySet['describe']>;
   readonly views: Views;
   ready(): boolean;
   start(): Promise<void>;
@@ -75,6 +77,7 @@ export function createExporter({ config, clock = systemClock, log }: ExporterDep
   let stopSweeper = () => {};
   return {
     render: createExposition(families, scored.newScrape),
+    metrics: () => families.describe(),
     views,
     ready: ingest.ready,
     async start() {

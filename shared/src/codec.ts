@@ -1,13 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import {
-  EVENT_KINDS,
-  type EventInput,
-  type EventKind,
-  eventSchemas,
-  MAX_LINE_BYTES,
-  type TelemetryEvent,
-  WIRE_VERSION,
-} from './events.ts';
+import { type EventInput, eventSchemas, MAX_LINE_BYTES, type TelemetryEvent, WIRE_VERSION } from './events.ts';
+import { EVENT_KINDS, type EventKind } from './vocabulary.ts';
 
 export const REJECT_REASONS = ['not_json', 'too_long', 'unknown_kind', 'bad_field', 'bad_version'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];

@@ -1,20 +1,19 @@
 import { z } from 'zod';
+import {
+  CACHE_RESULTS,
+  type EventKind,
+  FORMATS,
+  HTTP_METHODS,
+  JOB_STATUSES,
+  PDF_OUTCOMES,
+  UPSTREAM_OUTCOMES,
+  WEBHOOK_OUTCOMES,
+} from './vocabulary.ts';
 
 /** Wire format version carried by every event as `v`. */
 export const WIRE_VERSION = 1;
 /** Longest accepted line in bytes, newline excluded. */
 export const MAX_LINE_BYTES = 8 * 1024;
-
-export const EVENT_KINDS = ['hello', 'request', 'upstream', 'cache', 'pdf', 'webhook', 'job', 'dropped'] as const;
-export type EventKind = (typeof EVENT_KINDS)[number];
-
-export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'other'] as const;
-export const UPSTREAM_OUTCOMES = ['ok', 'http_error', 'timeout', 'network', 'blocked', 'too_large', 'circuit_open'] as const;
-export const CACHE_RESULTS = ['hit', 'miss', 'error'] as const;
-export const PDF_OUTCOMES = ['ok', 'error', 'timeout', 'unavailable'] as const;
-export const WEBHOOK_OUTCOMES = ['ok', 'failed'] as const;
-export const JOB_STATUSES = ['created', 'completed', 'failed', 'cancelled'] as const;
-export const FORMATS = ['text', 'markdown', 'html', 'json', 'pdf', 'multi'] as const;
 
 /**
  * Route templates (`/jobs/{job_id}/status`) or `other`. The character set is closed so a label value

@@ -1,5 +1,4 @@
-import type { EventInput } from '@dl/shared';
-import { createRedisClient } from '@dl/shared';
+import { type CacheResult, createRedisClient, type EventInput, type OutputFormat } from '@dl/shared';
 import type { Redis } from 'ioredis';
 
 /** One cached rendering of one URL in one format. */
@@ -121,10 +120,9 @@ export class RedisCache implements ContentCache {
 
 /** Cache lookups that emit their `cache` event and turn any cache failure into a miss. */
 export function cacheLayer(cache: ContentCache, emit: (e: EventInput) => void) {
-  const event = (result: 'hit' | 'miss' | 'error', format: string) =>
-    emit({ kind: 'cache', ts: Date.now(), result, format: format as 'text' });
+  const event = (result: CacheResult, format: OutputFormat) => emit({ kind: 'cache', ts: Date.now(), result, format });
   return {
-    async get(url: string, format: string): Promise<CachedEntry | undefined> {
+    async get(url: string, format: OutputFormat): Promise<CachedEntry | undefined> {
       try {
         const hit = await cache.get(`${format}:${url}`);
         event(hit ? 'hit' : 'miss', format);
@@ -134,7 +132,7 @@ export function cacheLayer(cache: ContentCache, emit: (e: EventInput) => void) {
         return undefined;
       }
     },
-    async set(url: string, format: string, entry: CachedEntry): Promise<void> {
+    async set(url: string, format: OutputFormat, entry: CachedEntry): Promise<void> {
       await cache.set(`${format}:${url}`, entry).catch(() => {});
     },
   };

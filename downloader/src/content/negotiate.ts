@@ -1,12 +1,14 @@
-/** The formats of GET /{url}, chosen by the Accept header. */
+import type { OutputFormat } from '@dl/shared';
+
+/** The Accept type of each output format of GET /{url} (the list itself is the shared OUTPUT_FORMATS). */
 export const FORMAT_TYPES = {
   text: 'text/plain',
   markdown: 'text/markdown',
   html: 'text/html',
   json: 'application/json',
   pdf: 'application/pdf',
-} as const;
-export type Format = keyof typeof FORMAT_TYPES;
+} as const satisfies Record<OutputFormat, string>;
+export type Format = OutputFormat;
 
 const BY_TYPE = new Map<string, Format>(Object.entries(FORMAT_TYPES).map(([f, t]) => [t, f as Format]));
 

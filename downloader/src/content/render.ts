@@ -7,16 +7,8 @@ export interface Rendered {
   contentType: string;
 }
 
-/** Raised when a format cannot be produced from what the upstream sent. */
-export class RenderError extends Error {
-  constructor(
-    readonly status: 415 | 503,
-    readonly errorType: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** Raised when a format cannot be produced from what the upstream sent (answered 415 unsupported_content). */
+export class RenderError extends Error {}
 
 /** Turns one fetched document into one format. PDF is rendered elsewhere (it needs the browser). */
 export function render(doc: FetchResult, format: Exclude<Format, 'pdf'>): Rendered {
@@ -40,11 +32,7 @@ export function render(doc: FetchResult, format: Exclude<Format, 'pdf'>): Render
     case 'markdown': {
       const html = isHtml(type);
       if (!html && !isTextual(type)) {
-        throw new RenderError(
-          415,
-          'unsupported_content',
-          `cannot convert ${type} to ${format}; ask for application/json or text/html`,
-        );
+        throw new RenderError(`cannot convert ${type} to ${format}; ask for application/json or text/html`);
       }
       const text = doc.body.toString('utf8');
       if (!html)

@@ -1,6 +1,7 @@
+import { BATCH_FORMATS } from '@dl/shared';
 import { z } from 'zod';
 
-const format = z.enum(['text', 'markdown', 'html', 'json']);
+const format = z.enum(BATCH_FORMATS);
 
 /** POST /batch, as the original service took it, plus an optional webhook. */
 export const batchRequestSchema = z

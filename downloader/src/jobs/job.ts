@@ -1,3 +1,4 @@
+import type { ErrorType } from '@dl/shared';
 import type { JobFormat } from './batchRequest.ts';
 
 export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -10,7 +11,7 @@ export interface UrlResult {
   content_type?: string;
   content?: unknown;
   error?: string;
-  error_type?: string;
+  error_type?: ErrorType;
 }
 
 export interface Job {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { EventInput } from '@dl/shared';
-import { RenderError, render } from '../content/render.ts';
+import { targetStatusError, toApiError } from '../apiError.ts';
+import { render } from '../content/render.ts';
 import type { Semaphore } from '../semaphore.ts';
-import { type UpstreamClient, UpstreamError } from '../upstream/client.ts';
+import type { UpstreamClient } from '../upstream/client.ts';
 import type { BatchRequest, JobFormat } from './batchRequest.ts';
 import { type Job, statusView, type UrlResult } from './job.ts';
 import type { JobStore } from './jobStore.ts';
@@ -100,14 +101,8 @@ export class JobRunner {
     try {
       const doc = await this.deps.upstream.fetch(url, { signal });
       if (doc.status >= 400) {
-        return {
-          url,
-          format,
-          success: false,
-          status_code: doc.status,
-          error: `upstream answered ${doc.status}`,
-          error_type: 'upstream_error',
-        };
+        const e = targetStatusError(doc.status);
+        return { url, format, success: false, status_code: doc.status, error: e.message, error_type: e.type };
       }
       const out = render(doc, format);
       const body = typeof out.body === 'string' ? out.body : out.body.toString('utf8');
@@ -120,9 +115,9 @@ export class JobRunner {
         content: format === 'json' ? JSON.parse(body) : body,
       };
     } catch (err) {
-      if (err instanceof UpstreamError) return { url, format, success: false, error: err.message, error_type: err.outcome };
-      if (err instanceof RenderError) return { url, format, success: false, error: err.message, error_type: err.errorType };
-      return { url, format, success: false, error: (err as Error).message, error_type: 'internal' };
+      // The same error_type GET /{url} would answer for this URL.
+      const e = toApiError(err);
+      return { url, format, success: false, error: e.message, error_type: e.type };
     }
   }
 

@@ -1,10 +1,8 @@
-import { lookup } from 'node:dns/promises';
 import { existsSync } from 'node:fs';
-import { isIP } from 'node:net';
 import type { EventInput } from '@dl/shared';
 import type { Browser } from 'playwright-core';
 import type { Semaphore } from '../semaphore.ts';
-import { isBlockedAddress } from '../upstream/addresses.ts';
+import { SsrfPolicy } from '../upstream/ssrfPolicy.ts';
 
 export interface PdfOptions {
   executablePath: string;
@@ -43,8 +41,11 @@ export const CHROMIUM_FLAGS = [
  */
 export class PdfRenderer {
   private browser: Promise<Browser> | undefined;
+  private readonly policy: SsrfPolicy;
 
-  constructor(private readonly o: PdfOptions) {}
+  constructor(private readonly o: PdfOptions) {
+    this.policy = new SsrfPolicy({ allowPrivate: o.allowPrivate });
+  }
 
   /** Whether a browser can be used: the executable exists and has not failed to launch. */
   get available(): boolean {
@@ -64,7 +65,7 @@ export class PdfRenderer {
         `no browser at ${this.o.executablePath}${this.launchFailed ? `: ${this.launchFailed}` : ''}`,
       );
     }
-    if (!(await this.allowed(url))) {
+    if (!(await this.policy.allows(url))) {
       done('error');
       throw new PdfError('blocked', `${url} is not a public address`);
     }
@@ -79,7 +80,7 @@ export class PdfRenderer {
       const context = await browser.newContext({ javaScriptEnabled: true });
       try {
         await context.route('**/*', async (route) =>
-          (await this.allowed(route.request().url())) ? route.continue() : route.abort('blockedbyclient'),
+          (await this.policy.allows(route.request().url())) ? route.continue() : route.abort('blockedbyclient'),
         );
         const page = await context.newPage();
         await page.goto(url, { waitUntil: 'load', timeout: this.o.timeoutMs ?? 30_000 });
@@ -116,25 +117,5 @@ export class PdfRenderer {
         throw err;
       });
     return this.browser;
-  }
-
-  private async allowed(raw: string): Promise<boolean> {
-    if (this.o.allowPrivate) return true;
-    let u: URL;
-    try {
-      u = new URL(raw);
-    } catch {
-      return false;
-    }
-    if (u.protocol === 'data:' || u.protocol === 'blob:' || u.protocol === 'about:') return true;
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
-    const host = u.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(host)) return !isBlockedAddress(host);
-    try {
-      const addresses = await lookup(host, { all: true });
-      return addresses.every((a) => !isBlockedAddress(a.address));
-    } catch {
-      return false;
-    }
   }
 }

@@ -1,12 +1,11 @@
 import type { Context } from 'hono';
+import { ApiError, targetStatusError } from '../apiError.ts';
 import type { CacheLayer } from '../cache/cache.ts';
 import { type Format, negotiate } from '../content/negotiate.ts';
-import { RenderError, type Rendered, render } from '../content/render.ts';
-import { errorResponse } from '../errors.ts';
+import { RenderError, render } from '../content/render.ts';
 import { PdfError, type PdfRenderer } from '../pdf/pdfRenderer.ts';
-import { type FetchResult, type UpstreamClient, UpstreamError } from '../upstream/client.ts';
+import type { FetchResult, UpstreamClient } from '../upstream/client.ts';
 import { targetUrl } from './targetUrl.ts';
-import { upstreamFailure } from './upstreamErrors.ts';
 
 export interface DownloadDeps {
   upstream: UpstreamClient;
@@ -14,44 +13,29 @@ export interface DownloadDeps {
   pdf?: PdfRenderer;
 }
 
-function pdfFailure(c: Context, err: PdfError): Response {
-  const map = {
-    unavailable: [503, 'pdf_unavailable'],
-    timeout: [504, 'upstream_timeout'],
-    blocked: [403, 'blocked_target'],
-    error: [502, 'upstream_error'],
-  } as const;
-  const [status, type] = map[err.outcome];
-  return errorResponse(c, status, type, err.message);
-}
-
-/** GET /{url}: fetch once, answer in every format the Accept header asks for. */
+/**
+ * GET /{url}: fetch once, answer in every format the Accept header asks for. Failures are thrown
+ * (ApiError, or the fetch's, render's or PDF's own error) and answered by the app's one error funnel.
+ */
 export function downloadHandler(deps: DownloadDeps) {
   return async (c: Context): Promise<Response> => {
     const target = targetUrl(c.req.url);
-    if ('error' in target) return errorResponse(c, 400, 'invalid_url', target.error);
+    if ('error' in target) throw new ApiError('invalid_url', target.error);
     const formats = negotiate(c.req.header('accept'));
     if (!formats)
-      return errorResponse(
-        c,
-        406,
+      throw new ApiError(
         'unsupported_format',
         'Accept must include text/plain, text/markdown, text/html, application/json or application/pdf',
       );
     const format = formats.length === 1 ? (formats[0] as Format) : undefined;
     if (format === 'pdf') {
-      if (!deps.pdf) return errorResponse(c, 503, 'pdf_unavailable', 'PDF rendering is not configured');
-      try {
-        const pdf = await deps.pdf.render(target.url);
-        return c.body(new Uint8Array(pdf), 200, {
-          'content-type': 'application/pdf',
-          'x-original-url': target.url,
-          'x-cache': 'MISS',
-        });
-      } catch (err) {
-        if (err instanceof PdfError) return pdfFailure(c, err);
-        throw err;
-      }
+      if (!deps.pdf) throw new ApiError('pdf_unavailable', 'PDF rendering is not configured');
+      const pdf = await deps.pdf.render(target.url);
+      return c.body(new Uint8Array(pdf), 200, {
+        'content-type': 'application/pdf',
+        'x-original-url': target.url,
+        'x-cache': 'MISS',
+      });
     }
     const cacheable = deps.cache && format ? format : undefined;
     if (cacheable && deps.cache) {
@@ -66,20 +50,8 @@ export function downloadHandler(deps: DownloadDeps) {
         });
       }
     }
-    let doc: FetchResult;
-    try {
-      doc = await deps.upstream.fetch(target.url, { signal: c.req.raw.signal });
-    } catch (err) {
-      if (!(err instanceof UpstreamError)) throw err;
-      const f = upstreamFailure(err);
-      return errorResponse(c, f.status, f.type, f.message);
-    }
-    if (doc.status >= 400) {
-      return c.json(
-        { success: false, error: `upstream answered ${doc.status}`, error_type: 'upstream_error', upstream_status: doc.status },
-        502,
-      );
-    }
+    const doc = await deps.upstream.fetch(target.url, { signal: c.req.raw.signal });
+    if (doc.status >= 400) throw targetStatusError(doc.status);
     const headers = {
       'x-original-url': target.url,
       'x-original-content-type': doc.headers['content-type'] ?? 'application/octet-stream',
@@ -87,13 +59,7 @@ export function downloadHandler(deps: DownloadDeps) {
       'x-cache': 'MISS',
     };
     if (!format) return multiple(c, doc, formats, headers, deps.pdf);
-    let out: Rendered;
-    try {
-      out = render(doc, format);
-    } catch (err) {
-      if (err instanceof RenderError) return errorResponse(c, err.status, err.errorType, err.message);
-      throw err;
-    }
+    const out = render(doc, format);
     const body = typeof out.body === 'string' ? Buffer.from(out.body) : out.body;
     if (cacheable && deps.cache) {
       // Only successful renderings reach this point: errors are never cached. Fire and forget.

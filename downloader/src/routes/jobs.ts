@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { errorResponse } from '../errors.ts';
+import { ApiError, errorResponse } from '../apiError.ts';
 import { batchRequestSchema, describeIssue } from '../jobs/batchRequest.ts';
 import { statusView } from '../jobs/job.ts';
 import type { JobRunner } from '../jobs/jobRunner.ts';
@@ -12,7 +12,7 @@ export interface JobRouteDeps {
   webhooks: boolean;
 }
 
-const notFound = (c: Context) => errorResponse(c, 404, 'not_found', `job ${c.req.param('job_id')} not found`);
+const notFound = (c: Context) => errorResponse(c, new ApiError('not_found', `job ${c.req.param('job_id')} not found`));
 
 /** The job store (Redis) failing is a 503 of its own: the rest of the API still works. */
 function guardStore(handler: (c: Context) => Promise<Response>) {
@@ -20,7 +20,7 @@ function guardStore(handler: (c: Context) => Promise<Response>) {
     try {
       return await handler(c);
     } catch {
-      return errorResponse(c, 503, 'jobs_unavailable', 'the job store (Redis) is unavailable; try again shortly');
+      return errorResponse(c, new ApiError('jobs_unavailable', 'the job store (Redis) is unavailable; try again shortly'));
     }
   };
 }
@@ -32,14 +32,17 @@ export function jobRoutes(deps: JobRouteDeps) {
       try {
         body = await c.req.json();
       } catch {
-        return errorResponse(c, 400, 'invalid_request', 'the body must be JSON');
+        return errorResponse(c, new ApiError('invalid_request', 'the body must be JSON'));
       }
       const parsed = batchRequestSchema.safeParse(body);
-      if (!parsed.success) return errorResponse(c, 400, 'invalid_request', describeIssue(parsed.error));
+      if (!parsed.success) return errorResponse(c, new ApiError('invalid_request', describeIssue(parsed.error)));
       const bad = parsed.data.urls.find((u) => !/^https?:\/\//i.test(u.url) || !URL.canParse(u.url));
-      if (bad) return errorResponse(c, 400, 'invalid_url', `not an http(s) URL: ${bad.url.slice(0, 200)}`);
+      if (bad) return errorResponse(c, new ApiError('invalid_url', `not an http(s) URL: ${bad.url.slice(0, 200)}`));
       if (parsed.data.webhook_url && !deps.webhooks) {
-        return errorResponse(c, 400, 'webhooks_disabled', 'webhook_url needs the server to be configured with WEBHOOK_SECRET');
+        return errorResponse(
+          c,
+          new ApiError('webhooks_disabled', 'webhook_url needs the server to be configured with WEBHOOK_SECRET'),
+        );
       }
       const job = await deps.runner.submit(parsed.data);
       return c.json(

@@ -1,8 +1,7 @@
-import { decodeEvent } from '@dl/shared';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { addRoute } from '../app.ts';
-import { encodeRequestLine, toTemplate, withRequestTiming } from './requestTiming.ts';
+import { toTemplate, withRequestTiming } from './requestTiming.ts';
 
 function timedApp() {
   const app = new Hono();
@@ -59,21 +58,5 @@ describe('route templates', () => {
 
   it('refuses a route whose template could not be a label', () => {
     expect(() => toTemplate('/a b')).toThrow(/invalid endpoint label/);
-  });
-
-  it('encodes request lines the shared decoder accepts', () => {
-    const line = encodeRequestLine('/jobs/{job_id}/status', 'DELETE', 404, 0.000123456789, 1_764_000_000_000);
-    expect(decodeEvent(line.slice(0, -1))).toEqual({
-      ok: true,
-      event: {
-        v: 1,
-        kind: 'request',
-        ts: 1_764_000_000_000,
-        endpoint: '/jobs/{job_id}/status',
-        method: 'DELETE',
-        status: 404,
-        duration_s: 0.0001235,
-      },
-    });
   });
 });

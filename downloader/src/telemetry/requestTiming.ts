@@ -58,9 +58,3 @@ export function withRequestTiming<E>(fetch: Fetch<E>, record: RequestRecorder): 
     return result;
   };
 }
-
-/** Encodes a request event in the canonical field order the exporter's fast path reads. */
-export function encodeRequestLine(endpoint: string, method: string, status: number, durationS: number, ts: number): string {
-  // endpoint and method come from closed sets checked at route registration: no escaping needed.
-  return `{"v":1,"kind":"request","ts":${ts},"endpoint":"${endpoint}","method":"${method}","status":${status},"duration_s":${Math.round(durationS * 1e7) / 1e7}}\n`;
-}

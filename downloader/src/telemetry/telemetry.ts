@@ -1,7 +1,7 @@
-import type { EventInput } from '@dl/shared';
+import { type EventInput, encodeRequestLine } from '@dl/shared';
 import { type EmitterLedger, emptyLedger, TelemetryEmitter } from './emitter.ts';
 import { RedisStreamSink } from './redisStreamSink.ts';
-import { encodeRequestLine, type RequestRecorder } from './requestTiming.ts';
+import type { RequestRecorder } from './requestTiming.ts';
 import { SocketSink } from './socketSink.ts';
 
 /** What the downloader sees of telemetry: record and forget. `off` is a no-op with the same shape. */

@@ -1,11 +1,7 @@
-import { isIP } from 'node:net';
-import type { EventInput, UPSTREAM_OUTCOMES } from '@dl/shared';
+import type { EventInput, UpstreamOutcome } from '@dl/shared';
 import { Agent, request, errors as undiciErrors } from 'undici';
-import { isBlockedAddress } from './addresses.ts';
 import { Breakers } from './breaker.ts';
-import { BlockedAddressError, safeLookup } from './safeLookup.ts';
-
-export type UpstreamOutcome = (typeof UPSTREAM_OUTCOMES)[number];
+import { BlockedAddressError, SsrfPolicy } from './ssrfPolicy.ts';
 
 export interface FetchResult {
   url: string;
@@ -59,6 +55,7 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  */
 export class UpstreamClient {
   private readonly agent: Agent;
+  private readonly policy: SsrfPolicy;
   readonly breakers: Breakers;
   private readonly o: Required<Omit<UpstreamOptions, 'emit'>> & Pick<UpstreamOptions, 'emit'>;
 
@@ -81,11 +78,12 @@ export class UpstreamClient {
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       ...options,
     };
+    this.policy = new SsrfPolicy({ allowPrivate: this.o.allowPrivate, allowAddresses: this.o.allowAddresses });
     this.agent = new Agent({
       connections: this.o.connections,
       headersTimeout: this.o.headersTimeoutMs,
       bodyTimeout: this.o.bodyTimeoutMs,
-      connect: { timeout: this.o.connectTimeoutMs, lookup: safeLookup(this.o.allowPrivate, this.o.allowAddresses) },
+      connect: { timeout: this.o.connectTimeoutMs, lookup: this.policy.lookup },
     });
     this.breakers = new Breakers({
       failureThreshold: this.o.breakerFailures,
@@ -201,20 +199,11 @@ export class UpstreamClient {
     }
   }
 
+  /** Every hop is checked before its request; host names are checked again at connect time (lookup). */
   private check(url: string): URL {
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      throw new UpstreamError('blocked', `not a URL: ${url}`);
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:')
-      throw new UpstreamError('blocked', `scheme ${u.protocol} is not allowed`);
-    // Literal addresses never reach the resolver, so the connect-time check cannot see them.
-    const host = u.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(host) && !this.o.allowPrivate && !this.o.allowAddresses.includes(host) && isBlockedAddress(host))
-      throw new UpstreamError('blocked', `${host} is not a public address`);
-    return u;
+    const checked = this.policy.check(url);
+    if ('refused' in checked) throw new UpstreamError('blocked', checked.refused);
+    return checked.url;
   }
 
   private async readCapped(res: Awaited<ReturnType<typeof request>>): Promise<Buffer> {

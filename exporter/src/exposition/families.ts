@@ -22,6 +22,8 @@ export function formatValue(v: number): string {
 
 export interface Family {
   readonly name: string;
+  readonly type: 'counter' | 'gauge' | 'histogram';
+  readonly help: string;
   readonly labelNames: readonly string[];
   render(format: ExpositionFormat): string;
 }
@@ -38,11 +40,12 @@ export interface CounterSeries {
 export class CounterFamily implements Family {
   private readonly series = new Map<string, CounterSeries>();
   readonly name: string;
+  readonly type = 'counter';
 
   /** `name` ends in `_total`, as in the text format; OpenMetrics drops it from the family name. */
   constructor(
     name: string,
-    private readonly help: string,
+    readonly help: string,
     readonly labelNames: readonly string[] = [],
   ) {
     if (!name.endsWith('_total')) throw new Error(`counter ${name} must end in _total`);
@@ -90,10 +93,11 @@ export interface HistogramSeries {
 export class HistogramFamily implements Family {
   private readonly series = new Map<string, HistogramSeries>();
   private readonly leLabels: string[];
+  readonly type = 'histogram';
 
   constructor(
     readonly name: string,
-    private readonly help: string,
+    readonly help: string,
     readonly labelNames: readonly string[],
     readonly bounds: readonly number[],
   ) {
@@ -150,10 +154,10 @@ export class HistogramFamily implements Family {
 export class CollectedFamily implements Family {
   constructor(
     readonly name: string,
-    private readonly help: string,
+    readonly help: string,
     readonly labelNames: readonly string[],
     private readonly collect: () => Iterable<readonly [values: readonly string[], value: number]>,
-    private readonly type: 'gauge' | 'counter' = 'gauge',
+    readonly type: 'gauge' | 'counter' = 'gauge',
   ) {
     if (type === 'counter' && !name.endsWith('_total')) throw new Error(`counter ${name} must end in _total`);
   }

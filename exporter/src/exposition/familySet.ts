@@ -30,6 +30,11 @@ export class FamilySet {
     return this.names.has(name);
   }
 
+  /** Name, type, labels and help of every family, in order: what docs/metrics.md is generated from. */
+  describe(): { name: string; type: Family['type']; labels: readonly string[]; help: string }[] {
+    return this.families.map((f) => ({ name: f.name, type: f.type, labels: f.labelNames, help: f.help }));
+  }
+
   render(format: ExpositionFormat): string {
     let out = '';
     for (const f of this.families) out += f.render(format);

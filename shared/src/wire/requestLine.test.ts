@@ -1,7 +1,9 @@
 import { mulberry32 } from '@dl/testkit';
 import { describe, expect, it } from 'vitest';
-import { decodeEvent } from './codec.ts';
-import { readCacheLine, readRequestLine } from './fastRequest.ts';
+import { decodeEvent, encodeEvent } from '../codec.ts';
+import { CACHE_RESULTS, FORMATS, HTTP_METHODS } from '../vocabulary.ts';
+import { readCacheLine } from './cacheLine.ts';
+import { encodeRequestLine, readRequestLine } from './requestLine.ts';
 
 const pick = <T>(r: () => number, xs: readonly T[]) => xs[Math.floor(r() * xs.length)] as T;
 /** Mostly one of the first `valid` entries (the valid ones), sometimes anything. */
@@ -140,4 +142,61 @@ describe('readCacheLine (fast path) agrees with JSON.parse + zod', () => {
     expect(readCacheLine(Buffer.from(text), 0, text.length, (...a) => seen.push(a))).toBe(true);
     expect(seen).toEqual([[1764000000000, 'hit', 'markdown']]);
   });
+});
+
+describe('the request line writer and its reader', () => {
+  it('encodes lines the general decoder accepts, durations rounded to 0.1 us', () => {
+    const line = encodeRequestLine('/jobs/{job_id}/status', 'DELETE', 404, 0.000123456789, 1_764_000_000_000);
+    expect(decodeEvent(line.slice(0, -1))).toEqual({
+      ok: true,
+      event: {
+        v: 1,
+        kind: 'request',
+        ts: 1_764_000_000_000,
+        endpoint: '/jobs/{job_id}/status',
+        method: 'DELETE',
+        status: 404,
+        duration_s: 0.0001235,
+      },
+    });
+  });
+
+  it('every line the writer can produce takes the fast path, with the event the general decoder builds', () => {
+    const r = mulberry32(7);
+    let n = 0;
+    for (const method of HTTP_METHODS) {
+      for (const endpoint of ['/health', 'other', '/{url}', '/jobs/{job_id}/results']) {
+        for (let i = 0; i < 25; i++) {
+          const line = encodeRequestLine(endpoint, method, 100 + Math.floor(r() * 500), r() * 100, 1_764_000_000_000 + i);
+          const bytes = Buffer.from(line.slice(0, -1));
+          const general = decodeEvent(line.slice(0, -1));
+          expect(general.ok).toBe(true);
+          expect(readRequestLine(bytes)).toEqual(general.ok ? general.event : undefined);
+          n++;
+        }
+      }
+    }
+    expect(n).toBe(HTTP_METHODS.length * 4 * 25);
+  });
+});
+
+describe('the cache line the downloader writes (encodeEvent) and its reader', () => {
+  it.each(CACHE_RESULTS.flatMap((result) => [undefined, ...FORMATS].map((format) => [result, format] as const)))(
+    'reads %s / %s exactly as the general decoder does',
+    (result, format) => {
+      const line = encodeEvent({ kind: 'cache', ts: 1_764_000_000_000, result, ...(format ? { format } : {}) }).slice(0, -1);
+      const general = decodeEvent(line);
+      let fast: unknown;
+      const b = Buffer.from(line);
+      expect(
+        readCacheLine(
+          b,
+          0,
+          b.length,
+          (ts, res, fmt) => (fast = { v: 1, kind: 'cache', ts, result: res, ...(fmt ? { format: fmt } : {}) }),
+        ),
+      ).toBe(true);
+      expect(general).toEqual({ ok: true, event: fast });
+    },
+  );
 });

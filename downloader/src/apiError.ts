@@ -1,0 +1,70 @@
+import { ERROR_TYPES, type ErrorType } from '@dl/shared';
+import type { Context } from 'hono';
+import { RenderError } from './content/render.ts';
+import { PdfError } from './pdf/pdfRenderer.ts';
+import { UpstreamError } from './upstream/client.ts';
+
+/**
+ * A failure the public API answers with: a stable `error_type` from the shared error table (which
+ * fixes the HTTP status and the cause), a message for humans, and optional extra fields.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly type: ErrorType,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+
+  get status(): (typeof ERROR_TYPES)[ErrorType]['status'] {
+    return ERROR_TYPES[this.type].status;
+  }
+
+  /** The body every error of the API has: `success`, `error`, `error_type`, then any extra fields. */
+  toJSON(): Record<string, unknown> {
+    return { success: false, error: this.message, error_type: this.type, ...this.extra };
+  }
+}
+
+/** The one mapping of everything that can fail a download (fetch, render, PDF) to an ApiError. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof UpstreamError) {
+    switch (err.outcome) {
+      case 'blocked':
+        return new ApiError('blocked_target', `refused: ${err.message}`);
+      case 'too_large':
+        return new ApiError('too_large', err.message);
+      case 'timeout':
+        return new ApiError('upstream_timeout', err.message);
+      case 'circuit_open':
+        return new ApiError('upstream_unavailable', err.message);
+      case 'network':
+      case 'http_error':
+        return new ApiError('upstream_error', err.message);
+    }
+  }
+  if (err instanceof PdfError) {
+    const type = {
+      unavailable: 'pdf_unavailable',
+      timeout: 'upstream_timeout',
+      blocked: 'blocked_target',
+      error: 'upstream_error',
+    } as const;
+    return new ApiError(type[err.outcome], err.message);
+  }
+  if (err instanceof RenderError) return new ApiError('unsupported_content', err.message);
+  return new ApiError('internal', 'internal server error');
+}
+
+/** The target answered with an error status: ours is 502, theirs is in `upstream_status`. */
+export function targetStatusError(status: number): ApiError {
+  return new ApiError('upstream_error', `upstream answered ${status}`, { upstream_status: status });
+}
+
+/** Answers with `err` (anything: it goes through toApiError first). */
+export function errorResponse(c: Context, err: unknown): Response {
+  const e = toApiError(err);
+  return c.json(e.toJSON(), e.status);
+}

@@ -1,0 +1,73 @@
+/**
+ * Every closed list of the contract, declared once. Schemas, label sets, fast readers, switches
+ * and docs derive from these; a switch over one ends in `unreachable`, so a new member that is not
+ * handled fails the typecheck instead of being dropped at run time.
+ */
+
+export const EVENT_KINDS = ['hello', 'request', 'upstream', 'cache', 'pdf', 'webhook', 'job', 'dropped'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'other'] as const;
+export const UPSTREAM_OUTCOMES = ['ok', 'http_error', 'timeout', 'network', 'blocked', 'too_large', 'circuit_open'] as const;
+export type UpstreamOutcome = (typeof UPSTREAM_OUTCOMES)[number];
+export const CACHE_RESULTS = ['hit', 'miss', 'error'] as const;
+export type CacheResult = (typeof CACHE_RESULTS)[number];
+export const PDF_OUTCOMES = ['ok', 'error', 'timeout', 'unavailable'] as const;
+export type PdfOutcome = (typeof PDF_OUTCOMES)[number];
+export const WEBHOOK_OUTCOMES = ['ok', 'failed'] as const;
+export const JOB_STATUSES = ['created', 'completed', 'failed', 'cancelled'] as const;
+
+/** What GET /{url} can answer in, one format per Accept type. */
+export const OUTPUT_FORMATS = ['text', 'markdown', 'html', 'json', 'pdf'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+/** A batch job renders without the browser: every output format but PDF. */
+export const BATCH_FORMATS = ['text', 'markdown', 'html', 'json'] as const satisfies readonly OutputFormat[];
+export type BatchFormat = (typeof BATCH_FORMATS)[number];
+/** The `format` of an event: one output format, or `multi` for several at once. */
+export const FORMATS = [...OUTPUT_FORMATS, 'multi'] as const;
+
+/** Whose fault a failed request is: the caller's, the target's, or our own. */
+export const ERROR_CAUSES = ['client', 'target', 'service'] as const;
+export type ErrorCause = (typeof ERROR_CAUSES)[number];
+
+interface ErrorTypeInfo {
+  readonly status: 400 | 401 | 403 | 404 | 406 | 413 | 415 | 500 | 502 | 503 | 504;
+  readonly cause: ErrorCause;
+  readonly when: string;
+}
+
+/**
+ * The public API's error table: every `error_type`, its HTTP status and its cause. The downloader
+ * answers with these and nothing else; docs/api.md's error table is generated from it.
+ */
+export const ERROR_TYPES = {
+  invalid_url: { status: 400, cause: 'client', when: 'not an absolute http(s) URL' },
+  invalid_request: {
+    status: 400,
+    cause: 'client',
+    when: 'a batch body that is not JSON or breaks a limit (the message names the field)',
+  },
+  webhooks_disabled: { status: 400, cause: 'client', when: '`webhook_url` given but no `WEBHOOK_SECRET` configured' },
+  unauthorized: { status: 401, cause: 'client', when: '`DOWNLOADER_KEY` is set and the request lacks it' },
+  blocked_target: {
+    status: 403,
+    cause: 'client',
+    when: 'the target (or a redirect hop) is loopback, private, link-local, CGNAT, multicast, unspecified or cloud metadata',
+  },
+  not_found: { status: 404, cause: 'client', when: 'unknown route or job' },
+  unsupported_format: { status: 406, cause: 'client', when: 'no known type in `Accept`' },
+  too_large: { status: 413, cause: 'target', when: 'the target body passed 20 MiB (streamed, never buffered whole)' },
+  unsupported_content: { status: 415, cause: 'client', when: 'text or Markdown asked of binary content' },
+  internal: { status: 500, cause: 'service', when: 'a bug: the downloader failed on its own' },
+  upstream_error: {
+    status: 502,
+    cause: 'target',
+    when: 'the target failed (network, too many redirects) or answered >= 400 (`upstream_status` says which)',
+  },
+  upstream_unavailable: { status: 503, cause: 'target', when: "the target host's circuit breaker is open" },
+  pdf_unavailable: { status: 503, cause: 'service', when: 'PDF asked and no browser can be launched' },
+  jobs_unavailable: { status: 503, cause: 'service', when: 'the job store (Redis) is unreachable' },
+  upstream_timeout: { status: 504, cause: 'target', when: 'connect, headers or body timeout, or a PDF render timeout' },
+} as const satisfies Record<string, ErrorTypeInfo>;
+export type ErrorType = keyof typeof ERROR_TYPES;
+export const ERROR_TYPE_NAMES = Object.keys(ERROR_TYPES) as [ErrorType, ...ErrorType[]];
