@@ -24,20 +24,7 @@ function fail(message: string): never {
 const config = loadConfigOrExit(() => loadDownloaderConfig(process.env));
 
 const startedAt = Date.now();
-const telemetry = createTelemetry({
-  transport: config.EVENTS_TRANSPORT,
-  socketPath: config.EVENTS_SOCKET,
-  redisUrl: config.REDIS_URL,
-  stream: config.EVENTS_STREAM,
-  streamMaxLength: config.EVENTS_STREAM_MAXLEN,
-  instance: config.INSTANCE,
-  version: VERSION,
-  startedAt,
-  maxEvents: config.EVENTS_BUFFER_EVENTS,
-  maxBytes: config.EVENTS_BUFFER_BYTES,
-  dropReportMs: config.EVENTS_DROP_REPORT_S * 1000,
-  flushIntervalMs: config.EVENTS_FLUSH_MS,
-});
+const telemetry = createTelemetry({ config, version: VERSION, startedAt });
 const sampler = createProcessSampler();
 const pools = { pdf: new Semaphore(config.PDF_CONCURRENCY), batch: new Semaphore(config.BATCH_CONCURRENCY) };
 const upstream = new UpstreamClient({ allowPrivate: config.DOWNLOADER_ALLOW_PRIVATE, emit: telemetry.emit });

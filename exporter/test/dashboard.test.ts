@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchChromium, RawEventClient, RedisServer, repoRoot, requireBinary, SystemUnderTest, waitFor } from '@dl/testkit';
 import type { Browser, Page } from 'playwright-core';
@@ -100,7 +100,7 @@ describe.skipIf(!ok)('/dashboard in headless Chromium', () => {
     expect(problems).toEqual([]);
   });
 
-  it('changes its values after more traffic, and a screenshot is kept as an artefact', async () => {
+  it('changes its values after more traffic, and a screenshot is kept as an artefact (and for the README)', async () => {
     const before = await page.$eval('#pipeline-sub', (e) => (e as HTMLElement).innerText);
     await traffic(500);
     await waitFor('pipeline figures to move', async () => {
@@ -117,6 +117,15 @@ describe.skipIf(!ok)('/dashboard in headless Chromium', () => {
     const dir = join(repoRoot, '.artifacts');
     mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: join(dir, 'dashboard.png'), fullPage: true });
+    // The README's picture: UPDATE_SCREENSHOT=1 npx vitest run exporter/test/dashboard.test.ts
+    const readmeShot = join(repoRoot, 'docs', 'images', 'dashboard.png');
+    if (process.env.UPDATE_SCREENSHOT === '1') {
+      await page.setViewportSize({ width: 1400, height: 1000 });
+      await page.screenshot({ path: readmeShot });
+    }
+    const png = readFileSync(readmeShot);
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1400, 1000]);
     expect(problems).toEqual([]);
   });
 });

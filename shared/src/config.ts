@@ -33,7 +33,7 @@ function field<T>(schema: z.ZodType<T>, fallback: T | undefined, expected: strin
     expected,
     doc,
     shownDefault,
-    about: (text, shown) => field(schema, fallback, expected, text, shown),
+    about: (text, shown) => field(schema, fallback, expected, text, shown ?? shownDefault),
   };
 }
 
@@ -69,6 +69,8 @@ export const env = {
       z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true'),
       false,
       '1 or 0',
+      '',
+      '0',
     ),
   string: (fallback: string) => field(z.string().min(1), fallback, 'a non-empty string'),
   optionalString: () => field(z.string().min(1).optional(), undefined, 'a non-empty string or unset'),
@@ -84,6 +86,8 @@ export const env = {
         .transform((s) => Number.parseInt(s, 8)),
       fallback,
       'an octal file mode such as 0600',
+      '',
+      `0${fallback.toString(8)}`,
     ),
 };
 

@@ -1,5 +1,5 @@
+import { CHROMIUM_FLAGS } from '@dl/downloader/chromiumFlags';
 import { type Browser, chromium } from 'playwright-core';
-import { CHROMIUM_FLAGS } from '../../downloader/src/pdf/pdfRenderer.ts';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 

@@ -7,7 +7,8 @@ export interface WebhookOptions {
   secret: string;
   emit: (event: EventInput) => void;
   maxAttempts?: number;
-  baseDelayMs?: number;
+  /** WEBHOOK_RETRY_BASE_S: the first retry's delay; it doubles per attempt. */
+  baseDelayMs: number;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
 }
@@ -46,6 +47,6 @@ export async function deliverWebhook(url: string, payload: unknown, o: WebhookOp
       });
       return ok;
     }
-    await sleep((o.baseDelayMs ?? 1_000) * 2 ** (attempt - 1));
+    await sleep(o.baseDelayMs * 2 ** (attempt - 1));
   }
 }

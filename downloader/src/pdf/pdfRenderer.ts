@@ -3,12 +3,14 @@ import type { EventInput } from '@dl/shared';
 import type { Browser } from 'playwright-core';
 import type { Semaphore } from '../semaphore.ts';
 import { SsrfPolicy } from '../upstream/ssrfPolicy.ts';
+import { CHROMIUM_FLAGS } from './chromiumFlags.ts';
 
 export interface PdfOptions {
   executablePath: string;
   pool: Semaphore;
   allowPrivate: boolean;
-  timeoutMs?: number;
+  /** PDF_TIMEOUT_S. */
+  timeoutMs: number;
   emit: (event: EventInput) => void;
 }
 
@@ -21,18 +23,6 @@ export class PdfError extends Error {
     super(message);
   }
 }
-
-/** Headless Chromium flags for a closed network and a container (no sandbox, no background calls). */
-export const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
 
 /**
  * Renders pages to PDF with one reused Chromium (playwright-core, the system browser), each render
@@ -83,7 +73,7 @@ export class PdfRenderer {
           (await this.policy.allows(route.request().url())) ? route.continue() : route.abort('blockedbyclient'),
         );
         const page = await context.newPage();
-        await page.goto(url, { waitUntil: 'load', timeout: this.o.timeoutMs ?? 30_000 });
+        await page.goto(url, { waitUntil: 'load', timeout: this.o.timeoutMs });
         const pdf = await page.pdf({ format: 'A4', printBackground: true });
         done('ok');
         return pdf;

@@ -40,6 +40,8 @@ function setup(opts: { maxEvents?: number; maxBytes?: number } = {}) {
       return sink;
     },
     hello: () => ({ kind: 'hello', ts: 1, instance: 't', pid: 1, version: '0', started_at: 1 }),
+    maxEvents: 10_000,
+    maxBytes: 1024 * 1024,
     dropReportMs: 3_600_000,
     flushIntervalMs: 1,
     ...opts,
@@ -64,6 +66,9 @@ describe('TelemetryEmitter', () => {
     const emitter = new TelemetryEmitter({
       sink: (events) => (sink = new FakeSink(events)),
       hello: () => ({ kind: 'hello', ts: 1, instance: 't', pid: 1, version: '0', started_at: 1 }),
+      maxEvents: 10_000,
+      maxBytes: 1024 * 1024,
+      dropReportMs: 3_600_000,
       flushIntervalMs: 60_000,
       flushLines: 50,
     });

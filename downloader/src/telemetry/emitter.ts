@@ -20,12 +20,13 @@ export interface EmitterOptions {
   sink: (events: SinkEvents) => EventSink;
   /** Announces this process on every (re)connect. */
   hello: () => EventInput;
-  maxEvents?: number;
-  maxBytes?: number;
-  /** How often unreported drops are sent as a `dropped` event while drops happen. */
-  dropReportMs?: number;
-  /** Longest an event waits before it is written (a write per request would cost a syscall each). */
-  flushIntervalMs?: number;
+  /** EVENTS_BUFFER_EVENTS and EVENTS_BUFFER_BYTES: the buffer's caps, unacknowledged events included. */
+  maxEvents: number;
+  maxBytes: number;
+  /** EVENTS_DROP_REPORT_S: how often unreported drops are sent as a `dropped` event while drops happen. */
+  dropReportMs: number;
+  /** EVENTS_FLUSH_MS: longest an event waits before it is written (a write per request would cost a syscall each). */
+  flushIntervalMs: number;
   /** Unsent lines that trigger a write on the next turn instead of waiting for the interval. */
   flushLines?: number;
   now?: () => number;
@@ -61,10 +62,10 @@ export class TelemetryEmitter {
   private readonly flushNow = () => this.flush();
 
   constructor(private readonly options: EmitterOptions) {
-    this.maxEvents = options.maxEvents ?? 10_000;
-    this.flushIntervalMs = options.flushIntervalMs ?? 20;
+    this.maxEvents = options.maxEvents;
+    this.flushIntervalMs = options.flushIntervalMs;
     this.flushLines = options.flushLines ?? 256;
-    this.maxBytes = options.maxBytes ?? 1024 * 1024;
+    this.maxBytes = options.maxBytes;
     this.now = options.now ?? Date.now;
     this.sink = options.sink({
       onConnect: () => this.onConnect(),
@@ -75,7 +76,7 @@ export class TelemetryEmitter {
         this.schedule();
       },
     });
-    this.dropTimer = setInterval(() => this.reportDrops(), options.dropReportMs ?? 10_000);
+    this.dropTimer = setInterval(() => this.reportDrops(), options.dropReportMs);
     this.dropTimer.unref();
   }
 

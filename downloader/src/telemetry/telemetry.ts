@@ -1,4 +1,5 @@
 import { type EventInput, encodeRequestLine } from '@dl/shared';
+import type { DownloaderConfig } from '../config.ts';
 import { type EmitterLedger, emptyLedger, TelemetryEmitter } from './emitter.ts';
 import { RedisStreamSink } from './redisStreamSink.ts';
 import type { RequestRecorder } from './requestTiming.ts';
@@ -15,25 +16,31 @@ export interface Telemetry {
   stop(timeoutMs: number): Promise<void>;
 }
 
+/** The downloader's telemetry variables, exactly as the configuration parsed them. */
+export type TelemetryConfig = Pick<
+  DownloaderConfig,
+  | 'EVENTS_TRANSPORT'
+  | 'EVENTS_SOCKET'
+  | 'EVENTS_STREAM'
+  | 'EVENTS_STREAM_MAXLEN'
+  | 'REDIS_URL'
+  | 'INSTANCE'
+  | 'EVENTS_BUFFER_EVENTS'
+  | 'EVENTS_BUFFER_BYTES'
+  | 'EVENTS_DROP_REPORT_S'
+  | 'EVENTS_FLUSH_MS'
+>;
+
 export interface TelemetryOptions {
-  transport: 'socket' | 'redis' | 'off';
-  socketPath: string;
-  /** With transport `redis`. */
-  redisUrl?: string;
-  stream?: string;
-  streamMaxLength?: number;
-  instance: string;
+  config: TelemetryConfig;
   version: string;
   startedAt: number;
-  maxEvents?: number;
-  maxBytes?: number;
-  dropReportMs?: number;
-  flushIntervalMs?: number;
   log?: (message: string) => void;
 }
 
 export function createTelemetry(options: TelemetryOptions): Telemetry {
-  if (options.transport === 'off') {
+  const { config } = options;
+  if (config.EVENTS_TRANSPORT === 'off') {
     return {
       enabled: false,
       recordRequest: () => {},
@@ -45,29 +52,24 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   }
   const emitter = new TelemetryEmitter({
     sink: (events) =>
-      options.transport === 'redis'
+      config.EVENTS_TRANSPORT === 'redis' && config.REDIS_URL
         ? new RedisStreamSink(
-            {
-              url: options.redisUrl ?? 'redis://127.0.0.1:6379',
-              stream: options.stream ?? 'downloader:events',
-              maxLength: options.streamMaxLength ?? 100_000,
-              log: options.log,
-            },
+            { url: config.REDIS_URL, stream: config.EVENTS_STREAM, maxLength: config.EVENTS_STREAM_MAXLEN, log: options.log },
             events,
           )
-        : new SocketSink({ path: options.socketPath, log: options.log }, events),
+        : new SocketSink({ path: config.EVENTS_SOCKET, log: options.log }, events),
     hello: () => ({
       kind: 'hello',
       ts: Date.now(),
-      instance: options.instance,
+      instance: config.INSTANCE,
       pid: process.pid,
       version: options.version,
       started_at: options.startedAt,
     }),
-    maxEvents: options.maxEvents,
-    maxBytes: options.maxBytes,
-    dropReportMs: options.dropReportMs,
-    flushIntervalMs: options.flushIntervalMs,
+    maxEvents: config.EVENTS_BUFFER_EVENTS,
+    maxBytes: config.EVENTS_BUFFER_BYTES,
+    dropReportMs: config.EVENTS_DROP_REPORT_S * 1000,
+    flushIntervalMs: config.EVENTS_FLUSH_MS,
   });
   return {
     enabled: true,
