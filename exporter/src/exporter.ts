@@ -1,17 +1,13 @@
-import { Aggregator } from './aggregate/aggregator.ts';
-import { DomainAggregator } from './aggregate/domainAggregator.ts';
-import { RequestAggregator } from './aggregate/requestAggregator.ts';
+import { createAggregation } from './aggregate/aggregation.ts';
 import { type Clock, systemClock } from './clock.ts';
-import { type ExporterConfig, healthThresholds, responseTimeBounds } from './config.ts';
+import type { ExporterConfig } from './config.ts';
 import { createExposition } from './exposition/exposition.ts';
 import type { ExpositionFormat } from './exposition/families.ts';
-import { FamilySet } from './exposition/familySet.ts';
+import type { FamilySet } from './exposition/familySet.ts';
 import { healthFamilies } from './exposition/healthFamilies.ts';
-import { downloaderFamilies, redisFamilies } from './exposition/polledFamilies.ts';
+import { metricSet } from './exposition/metricSet.ts';
 import { PollFamilies } from './exposition/pollFamilies.ts';
-import { selfFamilies } from './exposition/selfFamilies.ts';
-import { computeHealth } from './health/healthScore.ts';
-import { takeSnapshot } from './health/snapshot.ts';
+import { createHealth } from './health/health.ts';
 import { createIngest } from './ingest/ingest.ts';
 import { createPolling } from './poll/polling.ts';
 import { createViews, type Views } from './views/views.ts';
@@ -22,7 +18,7 @@ export interface ExporterDeps {
   log?: (message: string) => void;
 }
 
-/** What the HTTP surface sees of the exporter. */
+/** What the HTTP surface (and the docs generator) see of the exporter. */
 export interface Exporter {
   render(format: ExpositionFormat): Promise<string>;
   /** Every family `render` writes (besides prom-client's process metrics). */
@@ -35,37 +31,23 @@ export interface Exporter {
 
 /** Composes the stages: ingest -> aggregate -> exposition; poll; health; views. Reads no environment. */
 export function createExporter({ config, clock = systemClock, log }: ExporterDeps): Exporter {
-  const windowMs = config.HEALTH_WINDOW * 1000;
-  const requests = new RequestAggregator({
-    bounds: responseTimeBounds(config.APDEX_T_S, config.SLO_LATENCY_S),
-    seriesLimit: config.SERIES_LIMIT,
-    apdexT: config.APDEX_T_S,
-    slots: Math.max(30, Math.ceil(windowMs / 10_000)),
-  });
-  const aggregator = new Aggregator(requests, new DomainAggregator());
+  const now = () => clock.now();
+  const aggregator = createAggregation(config);
   const ingest = createIngest({ config, next: aggregator, clock, log });
   const pollFamilies = new PollFamilies(config.REDIS_URL ? ['downloader', 'redis'] : ['downloader']);
   const polling = createPolling({ config, observer: pollFamilies, clock, log });
-  const thresholds = healthThresholds(config);
-  const snapshotSources = { requests, dropped: aggregator.domain.droppedRecent, eventLag: ingest.decoder.recentDelay, windowMs };
-  const health = () => computeHealth(takeSnapshot({ ...snapshotSources, ...polling }, clock.now()), thresholds);
+  const health = createHealth({ config, aggregator, decoder: ingest.decoder, polling, now });
   const scored = healthFamilies(health);
-  const families = new FamilySet().add(
-    ...requests.families,
-    ...aggregator.domain.families,
-    ...downloaderFamilies(polling.downloader),
-    ...(polling.redis ? redisFamilies(polling.redis) : []),
-    ...scored.families,
-    ...ingest.decoder.families,
-    ...pollFamilies.families,
-    ...selfFamilies({
-      aggregator,
-      downloader: polling.downloader,
-      seriesLimit: config.SERIES_LIMIT,
-      socketConnections: ingest.connections,
-      now: () => clock.now(),
-    }),
-  );
+  const families = metricSet({
+    aggregator,
+    decoder: ingest.decoder,
+    polling,
+    pollFamilies,
+    health: scored.families,
+    seriesLimit: config.SERIES_LIMIT,
+    socketConnections: ingest.connections,
+    now,
+  });
   const views = createViews({
     aggregator,
     decoder: ingest.decoder,
@@ -84,7 +66,7 @@ export function createExporter({ config, clock = systemClock, log }: ExporterDep
       await ingest.start();
       polling.start();
       views.start();
-      stopSweeper = clock.every(30_000, () => requests.sweep(clock.now(), config.SERIES_TTL * 1000));
+      stopSweeper = clock.every(30_000, () => aggregator.requests.sweep(now(), config.SERIES_TTL * 1000));
     },
     async stop() {
       stopSweeper();

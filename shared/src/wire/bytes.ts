@@ -19,11 +19,20 @@ export function match(b: Uint8Array, at: number, expected: Uint8Array): number {
  * End of the `ts` field starting at `p` (-1 if `p` is): 1 to 15 digits, no leading zero, so the
  * value is a positive safe integer exactly as the schema demands.
  */
-export function timestampEnd(b: Uint8Array, p: number): number {
+function timestampEnd(b: Uint8Array, p: number): number {
   if (p < 0 || !isDigit(b[p]) || b[p] === DIGIT_0) return -1;
   let q = p;
   while (isDigit(b[q])) q++;
   return q - p > 15 ? -1 : q;
+}
+
+/**
+ * Where the `ts` digits end in a line `b[start, end)` that opens with `prefix` (which ends in
+ * `"ts":`), is at most `maxLength` bytes and closes with `}`; -1 for any other line.
+ */
+export function prefixedTimestampEnd(b: Uint8Array, start: number, end: number, prefix: Uint8Array, maxLength: number): number {
+  if (end - start > maxLength || b[end - 1] !== 0x7d) return -1;
+  return timestampEnd(b, match(b, start, prefix));
 }
 
 export function digitsValue(b: Uint8Array, from: number, to: number): number {

@@ -1,6 +1,6 @@
 import type { CacheEvent } from '../events.ts';
 import { CACHE_RESULTS, FORMATS } from '../vocabulary.ts';
-import { bytes, digitsValue, match, timestampEnd } from './bytes.ts';
+import { bytes, digitsValue, match, prefixedTimestampEnd } from './bytes.ts';
 
 const CACHE_PREFIX = bytes('{"v":1,"kind":"cache","ts":');
 const RESULT_KEY = bytes(',"result":"');
@@ -18,11 +18,9 @@ export type CacheVisitor = (ts: number, result: CacheEvent['result'], format: Ca
  * false and the general decoder decides.
  */
 export function readCacheLine(b: Uint8Array, start: number, end: number, visit: CacheVisitor): boolean {
-  if (end - start > 200 || b[end - 1] !== 0x7d) return false;
-  const tsStart = match(b, start, CACHE_PREFIX);
-  let p = timestampEnd(b, tsStart);
+  let p = prefixedTimestampEnd(b, start, end, CACHE_PREFIX, 200);
   if (p < 0) return false;
-  const ts = digitsValue(b, tsStart, p);
+  const ts = digitsValue(b, start + CACHE_PREFIX.length, p);
   p = match(b, p, RESULT_KEY);
   if (p < 0) return false;
   const result = CACHE_RESULT_BYTES.find((r) => match(b, p, r.bytes) > 0);

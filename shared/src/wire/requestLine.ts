@@ -1,6 +1,6 @@
 import { MAX_LINE_BYTES, type RequestEvent } from '../events.ts';
 import { HTTP_METHODS } from '../vocabulary.ts';
-import { bytes, DIGIT_0, digitsValue, isDigit, match, readNumber, timestampEnd } from './bytes.ts';
+import { bytes, DIGIT_0, digitsValue, isDigit, match, prefixedTimestampEnd, readNumber } from './bytes.ts';
 
 /**
  * The canonical request line: its writer (the downloader's hot path) and its exact reader (the
@@ -46,11 +46,9 @@ export class RequestLineReader {
    * Calls `visit` and returns true only if the line is accepted.
    */
   read(b: Uint8Array, start: number, end: number, visit: RequestVisitor): boolean {
-    if (end - start > MAX_LINE_BYTES || b[end - 1] !== 0x7d) return false;
-    const tsStart = match(b, start, PREFIX);
-    let p = timestampEnd(b, tsStart);
+    let p = prefixedTimestampEnd(b, start, end, PREFIX, MAX_LINE_BYTES);
     if (p < 0) return false;
-    const ts = digitsValue(b, tsStart, p);
+    const ts = digitsValue(b, start + PREFIX.length, p);
 
     p = match(b, p, ENDPOINT_KEY);
     if (p < 0) return false;
