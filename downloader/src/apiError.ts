@@ -2,6 +2,7 @@ import { ERROR_TYPES, type ErrorType } from '@dl/shared';
 import type { Context } from 'hono';
 import { RenderError } from './content/render.ts';
 import { PdfError } from './pdf/pdfRenderer.ts';
+import { tagErrorType } from './telemetry/requestTiming.ts';
 import { UpstreamError } from './upstream/client.ts';
 
 /**
@@ -63,8 +64,9 @@ export function targetStatusError(status: number): ApiError {
   return new ApiError('upstream_error', `upstream answered ${status}`, { upstream_status: status });
 }
 
-/** Answers with `err` (anything: it goes through toApiError first). */
+/** Answers with `err` (anything: it goes through toApiError first); the request event will carry its type. */
 export function errorResponse(c: Context, err: unknown): Response {
   const e = toApiError(err);
+  tagErrorType(c.req.raw, e.type);
   return c.json(e.toJSON(), e.status);
 }

@@ -26,7 +26,13 @@ export const exporterEnv = {
   POLL_INTERVAL_S: env.seconds(5, 0.1, 3600).about('how often the downloader and Redis are polled'),
   HEALTH_WINDOW: env.seconds(300, 10, 1800).about('the window the health score judges'),
   DASHBOARD_SAMPLE_S: env.seconds(5, 0.1, 60).about("how often /dashboard's history is sampled (360 points kept)"),
-  HEALTH_ERROR_WARN_PERCENT: env.number(1, 0, 100).about('error-rate factor: warn above this share of 5xx'),
+  HEALTH_MIN_REQUESTS: env
+    .int(20, 1, 1_000_000)
+    .about('fewer requests in the window: the error-rate, latency, Apdex and targets factors say `insufficient_data`'),
+  HEALTH_CONFIDENCE_Z: env
+    .number(1.96, 0, 10)
+    .about('shares are judged by their Wilson score bound at this z (1.96: 95 % confidence; 0: the plain share)'),
+  HEALTH_ERROR_WARN_PERCENT: env.number(1, 0, 100).about("error-rate factor: warn above this share of the service's own errors"),
   HEALTH_ERROR_CRITICAL_PERCENT: env.number(5, 0, 100).about('error-rate factor: full penalty at this share'),
   HEALTH_APDEX_WARN: env.number(0.94, 0, 1).about('Apdex factor: warn below'),
   HEALTH_APDEX_CRITICAL: env.number(0.85, 0, 1).about('Apdex factor: full penalty at or below'),
@@ -35,6 +41,19 @@ export const exporterEnv = {
   HEALTH_EVENT_LAG_WARN_S: env
     .seconds(5, 0.01, 3600)
     .about('telemetry factor: events arriving later than this (p99) count as lag'),
+  HEALTH_TARGETS_WARN_PERCENT: env
+    .number(10, 0, 100)
+    .about('targets factor: warn above this share of requests whose target failed'),
+  HEALTH_TARGETS_CRITICAL_PERCENT: env.number(50, 0, 100).about('targets factor: critical at this share'),
+  HEALTH_TARGETS_MAX_PENALTY: env
+    .number(0, 0, 100)
+    .about("targets factor: points it may take (0: it informs only; a dead link is not the service's fault)"),
+  HEALTH_EGRESS_MIN_HOSTS: env
+    .int(5, 1, 100_000)
+    .about('egress check: fetches to at least this many distinct hosts failing by network error or timeout...'),
+  HEALTH_EGRESS_FAILURE_PERCENT: env
+    .number(50, 0, 100)
+    .about('...and at least this share of all fetches in the window: a `dependencies` penalty (our network or DNS)'),
 };
 
 export type ExporterConfig = ReturnType<typeof loadExporterConfig>;
@@ -53,6 +72,8 @@ export function responseTimeBounds(apdexT: number, slo: number): number[] {
 /** Health thresholds from the configuration (percent variables become shares where the score wants them). */
 export function healthThresholds(c: ExporterConfig): HealthThresholds {
   return {
+    minRequests: c.HEALTH_MIN_REQUESTS,
+    confidenceZ: c.HEALTH_CONFIDENCE_Z,
     errorRateWarn: c.HEALTH_ERROR_WARN_PERCENT / 100,
     errorRateCritical: c.HEALTH_ERROR_CRITICAL_PERCENT / 100,
     sloLatencyS: c.SLO_LATENCY_S,
@@ -62,5 +83,10 @@ export function healthThresholds(c: ExporterConfig): HealthThresholds {
     saturationWarn: c.HEALTH_SATURATION_WARN_PERCENT,
     saturationCritical: c.HEALTH_SATURATION_CRITICAL_PERCENT,
     lagWarnS: c.HEALTH_EVENT_LAG_WARN_S,
+    targetsWarn: c.HEALTH_TARGETS_WARN_PERCENT / 100,
+    targetsCritical: c.HEALTH_TARGETS_CRITICAL_PERCENT / 100,
+    targetsMaxPenalty: c.HEALTH_TARGETS_MAX_PENALTY,
+    egressMinHosts: c.HEALTH_EGRESS_MIN_HOSTS,
+    egressFailureShare: c.HEALTH_EGRESS_FAILURE_PERCENT / 100,
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   CACHE_RESULTS,
+  ERROR_TYPE_NAMES,
   type EventKind,
   FORMATS,
   HTTP_METHODS,
@@ -45,6 +46,8 @@ export const requestEvent = z.object({
   bytes: count.optional(),
   format: z.enum(FORMATS).optional(),
   request_id: z.string().max(128).optional(),
+  /** The error table's type of a failed answer; absent on success. Its cause decides whose failure it is. */
+  error_type: z.enum(ERROR_TYPE_NAMES).optional(),
 });
 
 export const upstreamEvent = z.object({
@@ -55,6 +58,14 @@ export const upstreamEvent = z.object({
   duration_s: seconds,
   retries: z.number().int().nonnegative().max(100),
   bytes: count.optional(),
+  /**
+   * A hash of the target's host:port, so the exporter can count distinct failing targets (the egress
+   * check). Never a label; it never leaves the exporter.
+   */
+  host_hash: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/)
+    .optional(),
 });
 
 export const cacheEvent = z.object({

@@ -71,3 +71,17 @@ export const ERROR_TYPES = {
 } as const satisfies Record<string, ErrorTypeInfo>;
 export type ErrorType = keyof typeof ERROR_TYPES;
 export const ERROR_TYPE_NAMES = Object.keys(ERROR_TYPES) as [ErrorType, ...ErrorType[]];
+
+/** The `cause` label of the request metrics: one of the causes, or `none` for a request that succeeded. */
+export const CAUSE_LABELS = ['none', ...ERROR_CAUSES] as const;
+export type CauseLabel = (typeof CAUSE_LABELS)[number];
+
+/**
+ * Whose fault a finished request is. Below 400 nobody's (`none`); otherwise its error type's cause,
+ * or, for an error without one (a downloader older than error types), 5xx is ours and 4xx the caller's.
+ */
+export function causeOf(status: number, errorType: ErrorType | undefined): CauseLabel {
+  if (status < 400) return 'none';
+  if (errorType !== undefined) return ERROR_TYPES[errorType].cause;
+  return status >= 500 ? 'service' : 'client';
+}

@@ -4,6 +4,7 @@ export interface PlannedRequest {
   path: string;
   endpoint: string;
   status: number;
+  headers?: Record<string, string>;
 }
 
 /** Runs `requests` against `base` with bounded concurrency; returns how many got the expected status. */
@@ -13,7 +14,7 @@ export async function runPlan(base: string, requests: readonly PlannedRequest[],
   const worker = async () => {
     while (next < requests.length) {
       const r = requests[next++] as PlannedRequest;
-      const res = await fetch(base + r.path, { method: r.method });
+      const res = await fetch(base + r.path, { method: r.method, ...(r.headers ? { headers: r.headers } : {}) });
       await res.arrayBuffer();
       if (res.status === r.status) ok++;
     }

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
+import { ApiError, errorResponse } from '../apiError.ts';
 import { addRoute } from '../app.ts';
 import { toTemplate, withRequestTiming } from './requestTiming.ts';
 
@@ -13,27 +14,28 @@ function timedApp() {
   addRoute(app, 'POST', '/boom', () => {
     throw new Error('handler failed');
   });
-  app.onError((_e, c) => c.text('internal', 500));
-  const recorded: [string, string, number, number][] = [];
+  app.onError((e, c) => errorResponse(c, e));
+  app.notFound((c) => errorResponse(c, new ApiError('not_found', 'no route')));
+  const recorded: [string, string, number, number, string | undefined][] = [];
   const fetch = withRequestTiming(app.fetch, (...args) => recorded.push(args));
   return { fetch, recorded };
 }
 
 describe('withRequestTiming', () => {
   it.each([
-    ['GET', '/ok', '/ok', 'GET', 200],
-    ['HEAD', '/ok', '/ok', 'HEAD', 200],
-    ['GET', '/slow/42', '/slow/{id}', 'GET', 200],
-    ['POST', '/boom', '/boom', 'POST', 500],
-    ['GET', '/nowhere?secret=1', 'other', 'GET', 404],
-    ['PROPFIND', '/ok', 'other', 'other', 404],
-  ])('%s %s is recorded as %s %s %i', async (method, path, endpoint, label, status) => {
+    ['GET', '/ok', '/ok', 'GET', 200, undefined],
+    ['HEAD', '/ok', '/ok', 'HEAD', 200, undefined],
+    ['GET', '/slow/42', '/slow/{id}', 'GET', 200, undefined],
+    ['POST', '/boom', '/boom', 'POST', 500, 'internal'],
+    ['GET', '/nowhere?secret=1', 'other', 'GET', 404, 'not_found'],
+    ['PROPFIND', '/ok', 'other', 'other', 404, 'not_found'],
+  ])('%s %s is recorded as %s %s %i %s', async (method, path, endpoint, label, status, errorType) => {
     const { fetch, recorded } = timedApp();
     const res = await fetch(new Request(`http://x${path}`, { method }), undefined);
     expect(res.status).toBe(status);
     expect(recorded).toHaveLength(1);
-    const [e, m, s, d] = recorded[0] ?? [];
-    expect([e, m, s]).toEqual([endpoint, label, status]);
+    const [e, m, s, d, t] = recorded[0] ?? [];
+    expect([e, m, s, t]).toEqual([endpoint, label, status, errorType]);
     expect(d).toBeGreaterThanOrEqual(0);
     if (path.startsWith('/slow')) expect(d).toBeGreaterThanOrEqual(0.015);
   });
@@ -45,7 +47,8 @@ describe('withRequestTiming', () => {
       (...a) => recorded.push(a),
     );
     await expect(fetch(new Request('http://x/'), undefined)).rejects.toThrow('adapter broke');
-    expect(recorded[0]?.[2]).toBe(500);
+    expect(recorded[0]?.slice(2, 3)).toEqual([500]);
+    expect(recorded[0]?.[4]).toBe('internal');
   });
 });
 

@@ -1,8 +1,10 @@
-import { ENDPOINT_PATTERN, HTTP_METHODS } from '@dl/shared';
+import { ENDPOINT_PATTERN, type ErrorType, HTTP_METHODS } from '@dl/shared';
 
 /** Where a matched route leaves its template on the request object, for the timing wrapper to read. */
 export const ROUTE_TEMPLATE = Symbol('routeTemplate');
-type Tagged = Request & { [ROUTE_TEMPLATE]?: string };
+/** Where the error funnel leaves the answer's error type, so the event says whose failure it was. */
+export const ERROR_TYPE = Symbol('errorType');
+type Tagged = Request & { [ROUTE_TEMPLATE]?: string; [ERROR_TYPE]?: ErrorType };
 
 /** Converts a Hono path (`/jobs/:job_id/status`, `/:url{.+}`) to a route template (`/jobs/{job_id}/status`). */
 export function toTemplate(honoPath: string): string {
@@ -16,10 +18,21 @@ export function tagRoute(request: Request, template: string): void {
   (request as Tagged)[ROUTE_TEMPLATE] = template;
 }
 
+/** Called by the error funnel as it answers with an error. */
+export function tagErrorType(request: Request, errorType: ErrorType): void {
+  (request as Tagged)[ERROR_TYPE] = errorType;
+}
+
 const knownMethods = new Set<string>(HTTP_METHODS);
 
 /** Receives one finished request; the wrapper hands over primitives only, no objects. */
-export type RequestRecorder = (endpoint: string, method: string, status: number, durationS: number) => void;
+export type RequestRecorder = (
+  endpoint: string,
+  method: string,
+  status: number,
+  durationS: number,
+  errorType: ErrorType | undefined,
+) => void;
 
 type Fetch<E> = (request: Request, env: E) => Response | Promise<Response>;
 
@@ -29,9 +42,11 @@ type Fetch<E> = (request: Request, env: E) => Response | Promise<Response>;
  * Timing ends when the Response object exists (headers decided), not when the body is flushed.
  */
 export function withRequestTiming<E>(fetch: Fetch<E>, record: RequestRecorder): Fetch<E> {
-  const done = (request: Request, status: number, start: number) => {
+  const done = (request: Request, status: number, start: number, thrown = false) => {
     const method = knownMethods.has(request.method) ? request.method : 'other';
-    record((request as Tagged)[ROUTE_TEMPLATE] ?? 'other', method, status, (performance.now() - start) / 1000);
+    const tagged = request as Tagged;
+    const errorType = thrown ? 'internal' : status >= 400 ? tagged[ERROR_TYPE] : undefined;
+    record(tagged[ROUTE_TEMPLATE] ?? 'other', method, status, (performance.now() - start) / 1000, errorType);
   };
   return (request, env) => {
     const start = performance.now();
@@ -39,7 +54,7 @@ export function withRequestTiming<E>(fetch: Fetch<E>, record: RequestRecorder): 
     try {
       result = fetch(request, env);
     } catch (err) {
-      done(request, 500, start);
+      done(request, 500, start, true);
       throw err;
     }
     if (result instanceof Promise) {
@@ -49,7 +64,7 @@ export function withRequestTiming<E>(fetch: Fetch<E>, record: RequestRecorder): 
           return response;
         },
         (err: unknown) => {
-          done(request, 500, start);
+          done(request, 500, start, true);
           throw err;
         },
       );

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EventInput, UpstreamOutcome } from '@dl/shared';
 import { Agent, request, errors as undiciErrors } from 'undici';
 import { Breakers } from './breaker.ts';
@@ -95,6 +96,7 @@ export class UpstreamClient {
   async fetch(url: string, init: { signal?: AbortSignal; headers?: Record<string, string> } = {}): Promise<FetchResult> {
     const started = this.o.now();
     let retries = 0;
+    const host = hostOf(url);
     const done = (outcome: UpstreamOutcome, status?: number, bytes?: number) =>
       this.o.emit?.({
         kind: 'upstream',
@@ -104,8 +106,8 @@ export class UpstreamClient {
         duration_s: (this.o.now() - started) / 1000,
         retries,
         ...(bytes !== undefined ? { bytes } : {}),
+        ...(host ? { host_hash: hostHash(host) } : {}),
       });
-    const host = hostOf(url);
     if (!this.breakers.allow(host)) {
       done('circuit_open');
       throw new UpstreamError('circuit_open', `circuit breaker open for ${host}`);
@@ -231,6 +233,11 @@ export class UpstreamClient {
     if (Number.isFinite(asked) && asked >= 0) return Math.min(asked * 1000, this.o.retryMaxMs);
     return this.o.random() * Math.min(this.o.retryMaxMs, this.o.retryBaseMs * 2 ** attempt);
   }
+}
+
+/** The first 64 bits of SHA-256 of host:port: lets the exporter count distinct targets without knowing them. */
+function hostHash(host: string): string {
+  return createHash('sha256').update(host).digest('hex').slice(0, 16);
 }
 
 function hostOf(url: string): string {

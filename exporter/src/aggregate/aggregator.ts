@@ -1,4 +1,4 @@
-import type { CacheEvent, RequestEvent, TelemetryEvent } from '@dl/shared';
+import { type CacheEvent, causeOf, type RequestEvent, type TelemetryEvent } from '@dl/shared';
 import type { DomainAggregator } from './domainAggregator.ts';
 import type { RequestAggregator } from './requestAggregator.ts';
 
@@ -15,9 +15,16 @@ export class Aggregator {
     readonly domain: DomainAggregator,
   ) {}
 
-  request(endpoint: string, method: RequestEvent['method'], status: number, durationS: number, nowMs: number): void {
+  request(
+    endpoint: string,
+    method: RequestEvent['method'],
+    status: number,
+    durationS: number,
+    nowMs: number,
+    errorType?: RequestEvent['error_type'],
+  ): void {
     this.lastEventAt = nowMs;
-    this.requests.record(endpoint, method, status, durationS, nowMs);
+    this.requests.record(endpoint, method, status, durationS, nowMs, causeOf(status, errorType));
   }
 
   cache(result: CacheEvent['result'], nowMs: number): void {
@@ -26,7 +33,8 @@ export class Aggregator {
   }
 
   event(event: TelemetryEvent, nowMs: number): void {
-    if (event.kind === 'request') this.request(event.endpoint, event.method, event.status, event.duration_s, nowMs);
+    if (event.kind === 'request')
+      this.request(event.endpoint, event.method, event.status, event.duration_s, nowMs, event.error_type);
     else {
       this.lastEventAt = nowMs;
       this.domain.record(event, nowMs);

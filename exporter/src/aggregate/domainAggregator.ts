@@ -9,6 +9,7 @@ import {
   WEBHOOK_OUTCOMES,
 } from '@dl/shared';
 import { CounterFamily, type CounterSeries, type Family, HistogramFamily } from '../exposition/families.ts';
+import { FetchWindow } from './fetchWindow.ts';
 import { SlidingSum } from './slidingSum.ts';
 import { WindowedStats } from './windowedStats.ts';
 
@@ -75,6 +76,8 @@ export class DomainAggregator {
   private readonly droppedSeries = this.dropped.get();
   /** Upstream fetch durations over recent 10 s slots, for the live view. */
   readonly upstreamRecent = new WindowedStats(10_000, 30);
+  /** Fetches, unreachable ones and their distinct hosts per 10 s slot over 30 minutes: the egress check. */
+  readonly fetchesRecent = new FetchWindow(10_000, 180);
   /** Drops reported per 10 s slot over the last 30 minutes, for the health window. */
   readonly droppedRecent = new SlidingSum(10_000, 180);
   /** The latest hello: who is sending, since when. */
@@ -110,8 +113,14 @@ export class DomainAggregator {
     switch (event.kind) {
       case 'upstream':
         this.upstream.record(event.outcome, event.duration_s);
-        this.upstreamRecent.record(event.duration_s, event.outcome === 'ok' ? 200 : 500, nowMs);
+        this.upstreamRecent.record(
+          event.duration_s,
+          event.outcome === 'ok' ? 200 : 502,
+          event.outcome === 'ok' ? 'none' : 'target',
+          nowMs,
+        );
         this.retriesSeries.value += event.retries;
+        this.fetchesRecent.record(event.outcome === 'network' || event.outcome === 'timeout', event.host_hash, nowMs);
         return;
       case 'cache':
         this.cache.inc(event.result);

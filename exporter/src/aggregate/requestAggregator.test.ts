@@ -12,18 +12,18 @@ describe('RequestAggregator', () => {
     a.record('/x', 'GET', 503, 2, T0);
     a.record('/y', 'POST', 404, 0.2, T0);
     expect(a.requests.render('prometheus')).toMatchInlineSnapshot(`
-      "# HELP downloader_requests_total Requests served by the downloader.
+      "# HELP downloader_requests_total Requests served by the downloader; cause: whose failure (none, client, target, service).
       # TYPE downloader_requests_total counter
-      downloader_requests_total{endpoint="/x",method="GET",status="200"} 2
-      downloader_requests_total{endpoint="/x",method="GET",status="503"} 1
-      downloader_requests_total{endpoint="/y",method="POST",status="404"} 1
+      downloader_requests_total{endpoint="/x",method="GET",status="200",cause="none"} 2
+      downloader_requests_total{endpoint="/x",method="GET",status="503",cause="service"} 1
+      downloader_requests_total{endpoint="/y",method="POST",status="404",cause="client"} 1
       "
     `);
     expect(a.errors.render('openmetrics')).toMatchInlineSnapshot(`
-      "# HELP downloader_errors Requests answered with status >= 400.
+      "# HELP downloader_errors Requests answered with status >= 400; cause: the client, the target, or the service itself.
       # TYPE downloader_errors counter
-      downloader_errors_total{endpoint="/x",method="GET",status="503"} 1
-      downloader_errors_total{endpoint="/y",method="POST",status="404"} 1
+      downloader_errors_total{endpoint="/x",method="GET",status="503",cause="service"} 1
+      downloader_errors_total{endpoint="/y",method="POST",status="404",cause="client"} 1
       "
     `);
     expect(a.responseTime.render('prometheus')).toContain(
@@ -45,8 +45,8 @@ describe('RequestAggregator', () => {
     expect(a.seriesCount).toBe(4);
     expect(a.overflowed).toBe(7);
     const text = a.requests.render('prometheus');
-    expect(text).toContain(`downloader_requests_total{endpoint="${OVERFLOW_ENDPOINT}",method="GET",status="200"} 7`);
-    expect(text).toContain('downloader_requests_total{endpoint="/e0",method="GET",status="200"} 2');
+    expect(text).toContain(`downloader_requests_total{endpoint="${OVERFLOW_ENDPOINT}",method="GET",status="200",cause="none"} 7`);
+    expect(text).toContain('downloader_requests_total{endpoint="/e0",method="GET",status="200",cause="none"} 2');
   });
 
   it('expires series unseen for the TTL, and only those', () => {
@@ -59,6 +59,8 @@ describe('RequestAggregator', () => {
     expect(text).not.toContain('/old');
     expect(text).toContain('/new');
     a.record('/old', 'GET', 200, 0.01, T0 + 130_000); // comes back from zero
-    expect(a.requests.render('prometheus')).toContain('downloader_requests_total{endpoint="/old",method="GET",status="200"} 1');
+    expect(a.requests.render('prometheus')).toContain(
+      'downloader_requests_total{endpoint="/old",method="GET",status="200",cause="none"} 1',
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { type CauseLabel, causeOf } from '@dl/shared';
 import { CounterFamily, type CounterSeries, type Family, HistogramFamily, type HistogramSeries } from '../exposition/families.ts';
 import { emptyTotals, WindowedStats, type WindowTotals } from './windowedStats.ts';
 
@@ -15,14 +16,20 @@ export interface RequestAggregatorOptions {
 }
 
 interface StatusCounters {
+  readonly status: number;
   requests: CounterSeries;
   errors: CounterSeries | undefined;
 }
+
+/** One series per (status, cause): the key packs both into a number, so no string is built per event. */
+const statusKey = (status: number, cause: CauseLabel) => status * 4 + CAUSE_INDEX[cause];
+const CAUSE_INDEX: Record<CauseLabel, number> = { none: 0, client: 1, target: 2, service: 3 };
 
 interface RequestSeries {
   readonly endpoint: string;
   readonly method: string;
   readonly histogram: HistogramSeries;
+  /** Keyed by statusKey(status, cause). */
   readonly statuses: Map<number, StatusCounters>;
   readonly stats: WindowedStats;
   lastSeen: number;
@@ -33,16 +40,16 @@ interface RequestSeries {
  * Series are capped (overflow series) and expire when unseen for the TTL.
  */
 export class RequestAggregator {
-  readonly requests = new CounterFamily('downloader_requests_total', 'Requests served by the downloader.', [
-    'endpoint',
-    'method',
-    'status',
-  ]);
-  readonly errors = new CounterFamily('downloader_errors_total', 'Requests answered with status >= 400.', [
-    'endpoint',
-    'method',
-    'status',
-  ]);
+  readonly requests = new CounterFamily(
+    'downloader_requests_total',
+    'Requests served by the downloader; cause: whose failure (none, client, target, service).',
+    ['endpoint', 'method', 'status', 'cause'],
+  );
+  readonly errors = new CounterFamily(
+    'downloader_errors_total',
+    'Requests answered with status >= 400; cause: the client, the target, or the service itself.',
+    ['endpoint', 'method', 'status', 'cause'],
+  );
   readonly responseTime: HistogramFamily;
   /** Keyed `{METHOD}_{endpoint}`, as in /metrics/performance. */
   private readonly series = new Map<string, RequestSeries>();
@@ -72,20 +79,29 @@ export class RequestAggregator {
     return this.series.size;
   }
 
-  record(endpoint: string, method: string, status: number, durationS: number, nowMs: number): void {
+  /** One finished request; `cause` is whose failure it was (`none` below 400), from its error type. */
+  record(
+    endpoint: string,
+    method: string,
+    status: number,
+    durationS: number,
+    nowMs: number,
+    cause: CauseLabel = causeOf(status, undefined),
+  ): void {
     let s = this.index.get(endpoint)?.get(method);
     if (!s) s = this.createSeries(endpoint, method, nowMs);
     s.lastSeen = nowMs;
-    let c = s.statuses.get(status);
+    const key = statusKey(status, cause);
+    let c = s.statuses.get(key);
     if (!c) {
-      const labels = [s.endpoint, s.method, String(status)];
-      c = { requests: this.requests.get(labels), errors: status >= 400 ? this.errors.get(labels) : undefined };
-      s.statuses.set(status, c);
+      const labels = [s.endpoint, s.method, String(status), cause];
+      c = { status, requests: this.requests.get(labels), errors: status >= 400 ? this.errors.get(labels) : undefined };
+      s.statuses.set(key, c);
     }
     c.requests.value++;
     if (c.errors) c.errors.value++;
     this.responseTime.observe(s.histogram, durationS);
-    s.stats.record(durationS, status, nowMs);
+    s.stats.record(durationS, status, cause, nowMs);
   }
 
   /** Removes series unseen for `ttlMs`; returns how many went. */
@@ -117,7 +133,7 @@ export class RequestAggregator {
   statusClassTotals(): Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number> {
     const totals = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
     for (const s of this.series.values()) {
-      for (const [status, c] of s.statuses) totals[`${Math.floor(status / 100)}xx` as keyof typeof totals] += c.requests.value;
+      for (const c of s.statuses.values()) totals[`${Math.floor(c.status / 100)}xx` as keyof typeof totals] += c.requests.value;
     }
     return totals;
   }

@@ -7,26 +7,27 @@ const T0 = 1_764_000_000_000; // a multiple of 10 s
 describe('WindowedStats', () => {
   it('adds up the slots inside a window and leaves older ones out', () => {
     const w = new WindowedStats(10_000, 6, 0.5);
-    w.record(0.1, 200, T0); // satisfied
-    w.record(1.5, 404, T0 + 10_000); // tolerating (<= 4T), client error
-    w.record(3, 503, T0 + 20_000); // frustrated, server error
+    w.record(0.1, 200, 'none', T0); // satisfied
+    w.record(1.5, 404, 'client', T0 + 10_000); // tolerating (<= 4T), the caller's error
+    w.record(3, 503, 'service', T0 + 20_000); // frustrated, our error
+    w.record(2.5, 502, 'target', T0 + 20_000); // frustrated, the target's error
     const all = w.window(30_000, T0 + 20_000);
-    expect(all).toMatchObject({ errors: 2, serverErrors: 1, satisfied: 1, tolerating: 1 });
-    expect(all.sketch.count).toBe(3);
-    expect(w.window(10_000, T0 + 20_000).sketch.count).toBe(1);
-    expect(w.window(60_000, T0 + 50_000).sketch.count).toBe(3);
-    expect(w.window(60_000, T0 + 60_000).sketch.count).toBe(2); // the first slot left the window
-    expect(w.lifetime.count).toBe(3);
-    expect([w.lifetimeErrors, w.lifetimeServerErrors]).toEqual([2, 1]);
+    expect(all).toMatchObject({ errors: 3, serviceErrors: 1, targetErrors: 1, satisfied: 1, tolerating: 1 });
+    expect(all.sketch.count).toBe(4);
+    expect(w.window(10_000, T0 + 20_000).sketch.count).toBe(2);
+    expect(w.window(60_000, T0 + 50_000).sketch.count).toBe(4);
+    expect(w.window(60_000, T0 + 60_000).sketch.count).toBe(3); // the first slot left the window
+    expect(w.lifetime.count).toBe(4);
+    expect(w.lifetimeErrors).toBe(3);
   });
 
   it('reuses a ring slot for a new period without keeping the old counts', () => {
     const w = new WindowedStats(10_000, 3);
-    w.record(0.2, 500, T0);
-    w.record(0.2, 200, T0 + 30_000); // same ring index, 3 periods later
+    w.record(0.2, 500, 'service', T0);
+    w.record(0.2, 200, 'none', T0 + 30_000); // same ring index, 3 periods later
     const now = w.window(10_000, T0 + 30_000);
     expect(now.sketch.count).toBe(1);
-    expect(now.serverErrors).toBe(0);
+    expect(now.serviceErrors).toBe(0);
   });
 });
 

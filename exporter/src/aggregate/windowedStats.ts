@@ -1,26 +1,27 @@
+import type { CauseLabel } from '@dl/shared';
 import { DDSketch } from './ddsketch.ts';
-
-interface Slot {
-  epoch: number; // slot start / slotMs
-  sketch: DDSketch;
-  errors: number;
-  serverErrors: number;
-  satisfied: number;
-  tolerating: number;
-}
 
 /** What a window adds up to; `mergeWindow` adds into one of these across series. */
 export interface WindowTotals {
   sketch: DDSketch;
+  /** Every answer >= 400, whoever's fault. */
   errors: number;
-  serverErrors: number;
+  /** Failures of the service itself, and of the targets it fetched (error causes `service`, `target`). */
+  serviceErrors: number;
+  targetErrors: number;
   /** Apdex: at or under T, and over T but at or under 4T. */
   satisfied: number;
   tolerating: number;
 }
 
+interface Slot extends WindowTotals {
+  epoch: number; // slot start / slotMs
+}
+
+const COUNTS = ['errors', 'serviceErrors', 'targetErrors', 'satisfied', 'tolerating'] as const;
+
 export function emptyTotals(): WindowTotals {
-  return { sketch: new DDSketch(), errors: 0, serverErrors: 0, satisfied: 0, tolerating: 0 };
+  return { sketch: new DDSketch(), errors: 0, serviceErrors: 0, targetErrors: 0, satisfied: 0, tolerating: 0 };
 }
 
 /**
@@ -30,7 +31,6 @@ export function emptyTotals(): WindowTotals {
 export class WindowedStats {
   readonly lifetime = new DDSketch();
   lifetimeErrors = 0;
-  lifetimeServerErrors = 0;
   private readonly ring: (Slot | undefined)[];
 
   constructor(
@@ -41,7 +41,7 @@ export class WindowedStats {
     this.ring = new Array(slots);
   }
 
-  record(durationS: number, status: number, nowMs: number): void {
+  record(durationS: number, status: number, cause: CauseLabel, nowMs: number): void {
     const bin = this.lifetime.indexOf(durationS);
     this.lifetime.acceptAt(durationS, bin);
     const slot = this.slotAt(nowMs);
@@ -51,11 +51,9 @@ export class WindowedStats {
     if (status >= 400) {
       this.lifetimeErrors++;
       slot.errors++;
-      if (status >= 500) {
-        this.lifetimeServerErrors++;
-        slot.serverErrors++;
-      }
     }
+    if (cause === 'service') slot.serviceErrors++;
+    else if (cause === 'target') slot.targetErrors++;
   }
 
   /** The slots covering the last `windowMs` (rounded up to whole slots, current one included). */
@@ -71,10 +69,7 @@ export class WindowedStats {
     for (const slot of this.ring) {
       if (!slot || slot.epoch < oldest || slot.epoch > current) continue;
       into.sketch.merge(slot.sketch);
-      into.errors += slot.errors;
-      into.serverErrors += slot.serverErrors;
-      into.satisfied += slot.satisfied;
-      into.tolerating += slot.tolerating;
+      for (const k of COUNTS) into[k] += slot[k];
     }
   }
 
@@ -83,15 +78,12 @@ export class WindowedStats {
     const index = epoch % this.ring.length;
     let slot = this.ring[index];
     if (!slot) {
-      slot = { epoch, sketch: new DDSketch(), errors: 0, serverErrors: 0, satisfied: 0, tolerating: 0 };
+      slot = { epoch, ...emptyTotals() };
       this.ring[index] = slot;
     } else if (slot.epoch !== epoch) {
       slot.epoch = epoch;
       slot.sketch.reset();
-      slot.errors = 0;
-      slot.serverErrors = 0;
-      slot.satisfied = 0;
-      slot.tolerating = 0;
+      for (const k of COUNTS) slot[k] = 0;
     }
     return slot;
   }

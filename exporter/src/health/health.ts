@@ -20,6 +20,7 @@ export function createHealth({ config, aggregator, decoder, polling, now }: Heal
     redis: polling.redis,
     requests: aggregator.requests,
     dropped: aggregator.domain.droppedRecent,
+    fetches: aggregator.domain.fetchesRecent,
     eventLag: decoder.recentDelay,
     windowMs: config.HEALTH_WINDOW * 1000,
   };

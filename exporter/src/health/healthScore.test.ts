@@ -9,7 +9,9 @@ const healthy: HealthSnapshot = {
   downloaderUp: true,
   windowSeconds: 300,
   requests: 1000,
-  serverErrors: 0,
+  serviceErrors: 0,
+  targetErrors: 0,
+  fetches: { fetches: 0, unreachable: 0, unreachableHosts: 0 },
   p95: 0.2,
   apdexSatisfied: 1000,
   apdexTolerating: 0,
@@ -34,20 +36,25 @@ describe('computeHealth', () => {
   });
 
   it.each([
-    // 5xx share: warn above 1 %, critical at 5 %
-    ['error_rate', { serverErrors: 10 }, 0, 'ok'],
-    ['error_rate', { serverErrors: 11 }, 15.38, 'warn'],
-    ['error_rate', { serverErrors: 30 }, 22.5, 'warn'],
-    ['error_rate', { serverErrors: 50 }, 30, 'critical'],
-    ['error_rate', { serverErrors: 1000 }, 30, 'critical'],
+    // The service's own errors: warn above 1 %, critical at 5 %, judged by the 95 % Wilson lower bound
+    ['error_rate', { serviceErrors: 10 }, 0, 'ok'], // 1 %, at least 0.54 %
+    ['error_rate', { serviceErrors: 30 }, 19.16, 'warn'], // 3 %, at least 2.11 %
+    ['error_rate', { serviceErrors: 60 }, 28.84, 'warn'], // 6 %, at least 4.69 %
+    ['error_rate', { serviceErrors: 100 }, 30, 'critical'], // 10 %, at least 8.29 %
+    ['error_rate', { serviceErrors: 1000 }, 30, 'critical'],
+    ['error_rate', { requests: 200, apdexSatisfied: 200, serviceErrors: 10 }, 21.52, 'warn'], // 10 in 200: at least 2.74 %
+    ['error_rate', { requests: 3, apdexSatisfied: 3, serviceErrors: 1 }, 0, 'insufficient_data'], // 1 in 3: too few to judge
+    ['error_rate', { targetErrors: 500 }, 0, 'ok'], // dead links are not the service's errors
     // p95 against 1 s, critical at 3 s
     ['latency', { p95: 1 }, 0, 'ok'],
     ['latency', { p95: 2 }, 18.75, 'warn'],
     ['latency', { p95: 3 }, 25, 'critical'],
-    // Apdex: warn below 0.94, critical at 0.85
+    ['latency', { requests: 19, apdexSatisfied: 19, p95: 10 }, 0, 'insufficient_data'],
+    // Apdex: warn below 0.94, critical at 0.85, judged by the 95 % Wilson upper bound
     ['apdex', { apdexSatisfied: 940 }, 0, 'ok'],
-    ['apdex', { apdexSatisfied: 900, apdexTolerating: 0 }, 10.83, 'warn'],
-    ['apdex', { apdexSatisfied: 700, apdexTolerating: 300 }, 15, 'critical'],
+    ['apdex', { apdexSatisfied: 900, apdexTolerating: 0 }, 9.41, 'warn'], // 0.9, at most 0.917
+    ['apdex', { apdexSatisfied: 600, apdexTolerating: 200 }, 15, 'critical'], // 0.7, at most 0.728
+    ['apdex', { requests: 3, apdexSatisfied: 2 }, 0, 'insufficient_data'], // one slow request in three
     // Pool utilisation: warn above 80 %, critical at 95 %
     ['saturation', { maxUtilizationPercent: 80 }, 0, 'ok'],
     ['saturation', { maxUtilizationPercent: 90 }, 12.5, 'warn'],
@@ -62,6 +69,14 @@ describe('computeHealth', () => {
       'critical',
     ],
     ['dependencies', { dependencies: {} }, 0, 'ok'], // nothing configured: nothing to penalise
+    // Egress: fetches to >= 5 distinct hosts failing, and >= 50 % of all fetches
+    ['dependencies', { fetches: { fetches: 10, unreachable: 6, unreachableHosts: 5 } }, 10, 'critical'],
+    ['dependencies', { fetches: { fetches: 10, unreachable: 10, unreachableHosts: 4 } }, 0, 'ok'], // one sick site or four
+    ['dependencies', { fetches: { fetches: 100, unreachable: 40, unreachableHosts: 9 } }, 0, 'ok'], // most fetches work
+    // Targets: informs (critical at 50 %), costs nothing by default
+    ['targets', { targetErrors: 600 }, 0, 'critical'],
+    ['targets', { targetErrors: 200 }, 0, 'warn'],
+    ['targets', { targetErrors: 50 }, 0, 'ok'], // 5 %
     // Telemetry
     ['telemetry', { droppedInWindow: 1 }, 5, 'warn'],
     ['telemetry', { eventLagP99S: 6 }, 5, 'warn'],
@@ -74,8 +89,8 @@ describe('computeHealth', () => {
   });
 
   it('says no_data for traffic factors in an empty window, without penalty or perfection', () => {
-    const r = health({ requests: 0, serverErrors: 0, p95: null, apdexSatisfied: 0, maxUtilizationPercent: null });
-    for (const f of ['error_rate', 'latency', 'apdex', 'saturation'] as const) {
+    const r = health({ requests: 0, serviceErrors: 0, p95: null, apdexSatisfied: 0, maxUtilizationPercent: null });
+    for (const f of ['error_rate', 'latency', 'apdex', 'saturation', 'targets'] as const) {
       expect(r.factors[f]).toMatchObject({ value: null, penalty: 0, status: 'no_data' });
     }
     expect(r.overall_score).toBe(100);
@@ -83,7 +98,7 @@ describe('computeHealth', () => {
 
   it('clamps at 0 and sums every maximum when everything is wrong', () => {
     const r = health({
-      serverErrors: 1000,
+      serviceErrors: 1000,
       p95: 30,
       apdexSatisfied: 0,
       maxUtilizationPercent: 100,

@@ -1,11 +1,18 @@
 /**
  * The 0-100 health score: a pure function of one snapshot (the last HEALTH_WINDOW of events plus the
  * latest poll). Start at 100, subtract bounded penalties; every factor explains itself.
+ *
+ * Small samples: a factor built on a share (error rate, Apdex, targets) or a percentile (latency)
+ * says `insufficient_data` and costs nothing below `minRequests` requests, and a share is judged by
+ * its Wilson score bound (the lower bound for a bad share, the upper for a good one, at `confidenceZ`),
+ * so a penalty needs evidence: the true share is past the threshold with that confidence.
  */
 
-export const FACTORS = ['error_rate', 'latency', 'apdex', 'saturation', 'dependencies', 'telemetry'] as const;
+import { wilsonInterval } from './wilson.ts';
+
+export const FACTORS = ['error_rate', 'latency', 'apdex', 'saturation', 'dependencies', 'telemetry', 'targets'] as const;
 export type FactorName = (typeof FACTORS)[number];
-export type FactorStatus = 'ok' | 'warn' | 'critical' | 'no_data';
+export type FactorStatus = 'ok' | 'warn' | 'critical' | 'no_data' | 'insufficient_data';
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy' | 'down';
 
 export interface Factor {
@@ -25,7 +32,11 @@ export interface HealthReport {
 }
 
 export interface HealthThresholds {
-  errorRateWarn: number; // share of 5xx, 0.01 = 1 %
+  /** Fewer requests in the window than this: share and percentile factors say insufficient_data. */
+  minRequests: number;
+  /** z of the Wilson score bound a share is judged by (1.96: 95 % confidence). */
+  confidenceZ: number;
+  errorRateWarn: number; // share of the service's own errors, 0.01 = 1 %
   errorRateCritical: number;
   sloLatencyS: number; // p95 target; critical at 3x
   apdexT: number;
@@ -34,9 +45,18 @@ export interface HealthThresholds {
   saturationWarn: number; // percent
   saturationCritical: number;
   lagWarnS: number; // exporter event delay p99 that counts as lagging
+  targetsWarn: number; // share of requests whose target failed
+  targetsCritical: number;
+  /** The targets factor informs; it costs points only when this is above 0. */
+  targetsMaxPenalty: number;
+  /** Egress: fetches to at least this many distinct hosts failing (network, timeout)... */
+  egressMinHosts: number;
+  /** ...and at least this share of all fetches failing so: our network or DNS, not theirs. */
+  egressFailureShare: number;
 }
 
-export const MAX_PENALTY: Record<FactorName, number> = {
+/** Most points each factor can take (`targets`: HEALTH_TARGETS_MAX_PENALTY, 0 by default). */
+export const MAX_PENALTY: Record<Exclude<FactorName, 'targets'>, number> = {
   error_rate: 30,
   latency: 25,
   apdex: 15,
@@ -53,12 +73,23 @@ export interface DependencyStates {
   circuit_breakers_open?: number;
 }
 
+/** Upstream fetches in the window, for the egress check. */
+export interface FetchFigures {
+  fetches: number;
+  /** Fetches that failed by network error or timeout, and how many distinct hosts they went to. */
+  unreachable: number;
+  unreachableHosts: number;
+}
+
 export interface HealthSnapshot {
   /** False when the last poll of the downloader failed: score 0, status `down`. */
   downloaderUp: boolean;
   windowSeconds: number;
   requests: number;
-  serverErrors: number;
+  /** Requests that failed by the service's own fault, and by the target's (error causes). */
+  serviceErrors: number;
+  targetErrors: number;
+  fetches: FetchFigures;
   /** p95 response time over the window, seconds; null without traffic. */
   p95: number | null;
   /** Requests at or under T, and over T but at or under 4T. */
@@ -88,20 +119,54 @@ const round = (x: number) => Math.round(x * 100) / 100;
 const pct = (x: number) => `${round(x * 100)}%`;
 const noData = (threshold: number, detail: string): Factor => ({ value: null, threshold, penalty: 0, status: 'no_data', detail });
 
-function errorRate(s: HealthSnapshot, t: HealthThresholds): Factor {
-  if (s.requests === 0) return noData(t.errorRateWarn, 'no requests in the window');
-  const rate = s.serverErrors / s.requests;
-  const g = graded(rate, t.errorRateWarn, t.errorRateCritical, MAX_PENALTY.error_rate);
+/** No traffic: no_data; too little to judge: insufficient_data (with the observed value); else undefined. */
+function tooFew(s: HealthSnapshot, t: HealthThresholds, threshold: number, value: number | null): Factor | undefined {
+  if (s.requests === 0) return noData(threshold, 'no requests in the window');
+  if (s.requests >= t.minRequests) return undefined;
+  return {
+    value,
+    threshold,
+    penalty: 0,
+    status: 'insufficient_data',
+    detail: `${s.requests} requests in the window; at least ${t.minRequests} are needed to judge`,
+  };
+}
+
+/** A bad share (errors, failed targets): judged by its Wilson lower bound, so few failures need many requests behind them. */
+function badShare(
+  count: number,
+  s: HealthSnapshot,
+  t: HealthThresholds,
+  limits: { warn: number; critical: number; max: number },
+  what: string,
+): Factor {
+  const rate = count / s.requests;
+  const low = wilsonInterval(count, s.requests, t.confidenceZ).low;
+  const too = tooFew(s, t, limits.warn * 100, round(rate * 100));
+  if (too) return too;
+  const g = graded(low, limits.warn, limits.critical, limits.max);
   return {
     value: round(rate * 100),
-    threshold: t.errorRateWarn * 100,
+    threshold: limits.warn * 100,
     ...g,
-    detail: `${s.serverErrors} of ${s.requests} responses were 5xx (${pct(rate)}; warn above ${pct(t.errorRateWarn)}, critical at ${pct(t.errorRateCritical)})`,
+    detail: `${count} of ${s.requests} requests ${what} (${pct(rate)}, at least ${pct(low)} with confidence; warn above ${pct(limits.warn)}, critical at ${pct(limits.critical)})`,
   };
+}
+
+function errorRate(s: HealthSnapshot, t: HealthThresholds): Factor {
+  const limits = { warn: t.errorRateWarn, critical: t.errorRateCritical, max: MAX_PENALTY.error_rate };
+  return badShare(s.serviceErrors, s, t, limits, 'failed by the service itself');
+}
+
+function targets(s: HealthSnapshot, t: HealthThresholds): Factor {
+  const limits = { warn: t.targetsWarn, critical: t.targetsCritical, max: t.targetsMaxPenalty };
+  return badShare(s.targetErrors, s, t, limits, 'failed because their target did');
 }
 
 function latency(s: HealthSnapshot, t: HealthThresholds): Factor {
   if (s.p95 === null) return noData(t.sloLatencyS, 'no requests in the window');
+  const too = tooFew(s, t, t.sloLatencyS, s.p95);
+  if (too) return too;
   const g = graded(s.p95, t.sloLatencyS, 3 * t.sloLatencyS, MAX_PENALTY.latency);
   return {
     value: s.p95,
@@ -112,14 +177,17 @@ function latency(s: HealthSnapshot, t: HealthThresholds): Factor {
 }
 
 function apdex(s: HealthSnapshot, t: HealthThresholds): Factor {
-  if (s.requests === 0) return noData(t.apdexWarn, 'no requests in the window');
-  const score = (s.apdexSatisfied + s.apdexTolerating / 2) / s.requests;
-  const g = graded(score, t.apdexWarn, t.apdexCritical, MAX_PENALTY.apdex);
+  const score = s.requests ? (s.apdexSatisfied + s.apdexTolerating / 2) / s.requests : 0;
+  const too = tooFew(s, t, t.apdexWarn, round(score * 1000) / 1000);
+  if (too) return too;
+  // Apdex counts half a point per tolerating request: as a share, its Wilson upper bound.
+  const high = wilsonInterval(s.apdexSatisfied + s.apdexTolerating / 2, s.requests, t.confidenceZ).high;
+  const g = graded(high, t.apdexWarn, t.apdexCritical, MAX_PENALTY.apdex);
   return {
     value: round(score * 1000) / 1000,
     threshold: t.apdexWarn,
     ...g,
-    detail: `Apdex ${round(score * 1000) / 1000} with T = ${t.apdexT} s: ${s.apdexSatisfied} satisfied, ${s.apdexTolerating} tolerating, ${s.requests - s.apdexSatisfied - s.apdexTolerating} frustrated`,
+    detail: `Apdex ${round(score * 1000) / 1000} (at most ${round(high * 1000) / 1000} with confidence) with T = ${t.apdexT} s: ${s.apdexSatisfied} satisfied, ${s.apdexTolerating} tolerating, ${s.requests - s.apdexSatisfied - s.apdexTolerating} frustrated`,
   };
 }
 
@@ -134,9 +202,16 @@ function saturation(s: HealthSnapshot, t: HealthThresholds): Factor {
   };
 }
 
-function dependencies(s: HealthSnapshot): Factor {
+function dependencies(s: HealthSnapshot, t: HealthThresholds): Factor {
   const d = s.dependencies;
   const problems: [string, number][] = [];
+  const f = s.fetches;
+  if (f.unreachableHosts >= t.egressMinHosts && f.unreachable >= t.egressFailureShare * f.fetches) {
+    problems.push([
+      `egress: fetches to ${f.unreachableHosts} distinct hosts fail (${f.unreachable} of ${f.fetches}): our network or DNS`,
+      10,
+    ]);
+  }
   if (d.redis === false) problems.push(['Redis down', 10]);
   if (d.http_client === false) problems.push(['HTTP client unhealthy', 10]);
   if (d.pdf_browser === false) problems.push(['PDF browser unavailable', 5]);
@@ -178,8 +253,9 @@ export function computeHealth(s: HealthSnapshot, t: HealthThresholds): HealthRep
     latency: latency(s, t),
     apdex: apdex(s, t),
     saturation: saturation(s, t),
-    dependencies: dependencies(s),
+    dependencies: dependencies(s, t),
     telemetry: telemetry(s, t),
+    targets: targets(s, t),
   };
   const base = { factors, window_seconds: s.windowSeconds, computed_at: s.now.toISOString() };
   if (!s.downloaderUp) return { overall_score: 0, status: 'down', ...base };

@@ -1,4 +1,5 @@
 import type { DownloaderStats } from '@dl/shared';
+import type { FetchWindow } from '../aggregate/fetchWindow.ts';
 import type { RequestAggregator } from '../aggregate/requestAggregator.ts';
 import type { SlidingSum } from '../aggregate/slidingSum.ts';
 import type { WindowedStats } from '../aggregate/windowedStats.ts';
@@ -10,6 +11,7 @@ import type { DependencyStates, HealthSnapshot } from './healthScore.ts';
 export interface SnapshotSources {
   requests: RequestAggregator;
   dropped: SlidingSum;
+  fetches: FetchWindow;
   eventLag: WindowedStats;
   downloader: Poller<DownloaderStats>;
   redis: Poller<RedisFigures> | undefined;
@@ -26,7 +28,9 @@ export function takeSnapshot(src: SnapshotSources, nowMs: number): HealthSnapsho
     downloaderUp: src.downloader.up,
     windowSeconds: src.windowMs / 1000,
     requests: traffic.sketch.count,
-    serverErrors: traffic.serverErrors,
+    serviceErrors: traffic.serviceErrors,
+    targetErrors: traffic.targetErrors,
+    fetches: src.fetches.window(src.windowMs, nowMs),
     p95: traffic.sketch.count ? traffic.sketch.quantile(0.95) : null,
     apdexSatisfied: traffic.satisfied,
     apdexTolerating: traffic.tolerating,

@@ -16,8 +16,8 @@ describe('exporter app, in process', () => {
   let client: RawEventClient;
   const app = () => createExporterApp(exporter);
 
-  const request = (endpoint: string, method: string, status: number, duration: number) =>
-    `{"v":1,"kind":"request","ts":${clock.now() - 50},"endpoint":"${endpoint}","method":"${method}","status":${status},"duration_s":${duration}}\n`;
+  const request = (endpoint: string, method: string, status: number, duration: number, errorType?: string) =>
+    `{"v":1,"kind":"request","ts":${clock.now() - 50},"endpoint":"${endpoint}","method":"${method}","status":${status},"duration_s":${duration}${errorType ? `,"error_type":"${errorType}"` : ''}}\n`;
 
   /** Only the families whose values these events decide (no process, poll-timing or socket figures). */
   const eventFamilies = (text: string) =>
@@ -39,7 +39,7 @@ describe('exporter app, in process', () => {
     await client.write(
       request('/health', 'GET', 200, 0.004) +
         request('/{url}', 'GET', 200, 0.3) +
-        request('/{url}', 'GET', 502, 2.5) +
+        request('/{url}', 'GET', 502, 2.5, 'upstream_error') +
         `{"v":1,"kind":"cache","ts":${clock.now() - 50},"result":"hit","format":"markdown"}\n` +
         'not json\n',
     );
@@ -57,14 +57,14 @@ describe('exporter app, in process', () => {
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const text = await res.text();
     expect(eventFamilies(text)).toMatchInlineSnapshot(`
-      "# HELP downloader_requests_total Requests served by the downloader.
+      "# HELP downloader_requests_total Requests served by the downloader; cause: whose failure (none, client, target, service).
       # TYPE downloader_requests_total counter
-      downloader_requests_total{endpoint="/health",method="GET",status="200"} 1
-      downloader_requests_total{endpoint="/{url}",method="GET",status="200"} 1
-      downloader_requests_total{endpoint="/{url}",method="GET",status="502"} 1
-      # HELP downloader_errors_total Requests answered with status >= 400.
+      downloader_requests_total{endpoint="/health",method="GET",status="200",cause="none"} 1
+      downloader_requests_total{endpoint="/{url}",method="GET",status="200",cause="none"} 1
+      downloader_requests_total{endpoint="/{url}",method="GET",status="502",cause="target"} 1
+      # HELP downloader_errors_total Requests answered with status >= 400; cause: the client, the target, or the service itself.
       # TYPE downloader_errors_total counter
-      downloader_errors_total{endpoint="/{url}",method="GET",status="502"} 1
+      downloader_errors_total{endpoint="/{url}",method="GET",status="502",cause="target"} 1
       # HELP downloader_response_time_seconds Downloader response time in seconds, until the response headers were decided.
       # TYPE downloader_response_time_seconds histogram
       downloader_response_time_seconds_bucket{endpoint="/health",method="GET",le="0.005"} 1

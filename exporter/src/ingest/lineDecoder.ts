@@ -22,7 +22,14 @@ const DELAY_BOUNDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
 
 /** The next stage: where every accepted event goes, with the time it was aggregated. */
 export interface EventConsumer {
-  request(endpoint: string, method: RequestEvent['method'], status: number, durationS: number, nowMs: number): void;
+  request(
+    endpoint: string,
+    method: RequestEvent['method'],
+    status: number,
+    durationS: number,
+    nowMs: number,
+    errorType: RequestEvent['error_type'],
+  ): void;
   cache(result: CacheEvent['result'], nowMs: number): void;
   event(event: TelemetryEvent, nowMs: number): void;
 }
@@ -121,7 +128,7 @@ export class LineDecoder {
   private observeDelay(now: number, ts: number): void {
     const delay = now > ts ? (now - ts) / 1000 : 0;
     this.delay.observe(this.delaySeries, delay);
-    this.recentDelay.record(delay, 0, now);
+    this.recentDelay.record(delay, 0, 'none', now);
   }
 
   private cacheVisitor(received: CounterSeries): CacheVisitor {
@@ -136,11 +143,11 @@ export class LineDecoder {
 
   private requestVisitor(received: CounterSeries): RequestVisitor {
     const { next, now } = this.deps;
-    return (ts, endpoint, method, status, durationS) => {
+    return (ts, endpoint, method, status, durationS, errorType) => {
       const t = now();
       received.value++;
       this.observeDelay(t, ts);
-      next.request(endpoint, method, status, durationS, t);
+      next.request(endpoint, method, status, durationS, t, errorType);
     };
   }
 }

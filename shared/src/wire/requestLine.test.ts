@@ -1,7 +1,7 @@
 import { mulberry32 } from '@dl/testkit';
 import { describe, expect, it } from 'vitest';
 import { decodeEvent, encodeEvent } from '../codec.ts';
-import { CACHE_RESULTS, FORMATS, HTTP_METHODS } from '../vocabulary.ts';
+import { CACHE_RESULTS, ERROR_TYPE_NAMES, FORMATS, HTTP_METHODS } from '../vocabulary.ts';
 import { readCacheLine } from './cacheLine.ts';
 import { encodeRequestLine, readRequestLine } from './requestLine.ts';
 
@@ -50,8 +50,22 @@ const DURATIONS = [
   '9007199254740993',
 ];
 
+/** Mostly no error type, then valid ones, sometimes a malformed tail. */
+const ERROR_TAILS = [
+  '',
+  ',"error_type":"upstream_error"',
+  ',"error_type":"internal"',
+  ',"error_type":"not_found"',
+  ',"error_type":"teapot"',
+  ',"error_type":""',
+  ',"error_type":"internal","x":1',
+  ',"error_type":null',
+  ', "error_type":"internal"',
+];
+
 function randomLine(r: () => number): string {
-  return `{"v":1,"kind":"request","ts":${biased(r, TS, 2)},"endpoint":"${biased(r, ENDPOINTS, 4)}","method":"${biased(r, METHODS, 4)}","status":${biased(r, STATUSES, 4)},"duration_s":${biased(r, DURATIONS, 5)}}`;
+  const tail = r() < 0.5 ? '' : biased(r, ERROR_TAILS, 4);
+  return `{"v":1,"kind":"request","ts":${biased(r, TS, 2)},"endpoint":"${biased(r, ENDPOINTS, 4)}","method":"${biased(r, METHODS, 4)}","status":${biased(r, STATUSES, 4)},"duration_s":${biased(r, DURATIONS, 5)}${tail}}`;
 }
 
 function mutate(r: () => number, line: string): string {
@@ -167,7 +181,15 @@ describe('the request line writer and its reader', () => {
     for (const method of HTTP_METHODS) {
       for (const endpoint of ['/health', 'other', '/{url}', '/jobs/{job_id}/results']) {
         for (let i = 0; i < 25; i++) {
-          const line = encodeRequestLine(endpoint, method, 100 + Math.floor(r() * 500), r() * 100, 1_764_000_000_000 + i);
+          const errorType = i % 2 ? pick(r, ERROR_TYPE_NAMES) : undefined;
+          const line = encodeRequestLine(
+            endpoint,
+            method,
+            100 + Math.floor(r() * 500),
+            r() * 100,
+            1_764_000_000_000 + i,
+            errorType,
+          );
           const bytes = Buffer.from(line.slice(0, -1));
           const general = decodeEvent(line.slice(0, -1));
           expect(general.ok).toBe(true);

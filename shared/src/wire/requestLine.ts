@@ -1,11 +1,11 @@
 import { MAX_LINE_BYTES, type RequestEvent } from '../events.ts';
-import { HTTP_METHODS } from '../vocabulary.ts';
+import { ERROR_TYPE_NAMES, type ErrorType, HTTP_METHODS } from '../vocabulary.ts';
 import { bytes, DIGIT_0, digitsValue, isDigit, match, prefixedTimestampEnd, readNumber } from './bytes.ts';
 
 /**
  * The canonical request line: its writer (the downloader's hot path) and its exact reader (the
  * exporter's), side by side so the two cannot drift apart:
- *   {"v":1,"kind":"request","ts":T,"endpoint":"E","method":"M","status":S,"duration_s":D}
+ *   {"v":1,"kind":"request","ts":T,"endpoint":"E","method":"M","status":S,"duration_s":D[,"error_type":"X"]}
  * It accepts a line only when every byte fits that shape and every value passes the same checks as
  * the zod schema; anything else returns undefined and takes the general path (JSON.parse + zod).
  * So validation stays exact while the common line costs no JSON.parse, no zod and no UTF-8 decode.
@@ -17,6 +17,8 @@ const METHOD_KEY = bytes('","method":"');
 const STATUS_KEY = bytes('","status":');
 const DURATION_KEY = bytes(',"duration_s":');
 const METHODS = HTTP_METHODS.map((m) => ({ name: m, bytes: bytes(m) }));
+const ERROR_TYPE_KEY = bytes(',"error_type":"');
+const ERROR_TYPE_ENDINGS = ERROR_TYPE_NAMES.map((t) => ({ name: t, bytes: bytes(`${t}"}`) }));
 const MAX_DURATION_S = 86_400;
 
 /** [A-Za-z0-9_\-./{}], the endpoint label alphabet of ENDPOINT_PATTERN. */
@@ -30,6 +32,7 @@ export type RequestVisitor = (
   method: RequestEvent['method'],
   status: number,
   durationS: number,
+  errorType: ErrorType | undefined,
 ) => void;
 
 const INTERN_LIMIT = 4096;
@@ -81,10 +84,23 @@ export class RequestLineReader {
 
     p = match(b, p + 3, DURATION_KEY);
     if (p < 0) return false;
-    const duration = readNumber(b, p, end - 1);
+    let numberEnd = p;
+    while (isDigit(b[numberEnd]) || b[numberEnd] === 0x2e) numberEnd++;
+    const duration = readNumber(b, p, numberEnd);
     if (duration === undefined || duration > MAX_DURATION_S) return false;
-    visit(ts, endpoint, method, status, duration);
-    return true;
+    if (numberEnd === end - 1) {
+      visit(ts, endpoint, method, status, duration, undefined);
+      return true;
+    }
+    p = match(b, numberEnd, ERROR_TYPE_KEY);
+    if (p < 0) return false;
+    for (const t of ERROR_TYPE_ENDINGS) {
+      if (match(b, p, t.bytes) === end) {
+        visit(ts, endpoint, method, status, duration, t.name);
+        return true;
+      }
+    }
+    return false;
   }
 
   private intern(b: Uint8Array, start: number, end: number, hash: number): string {
@@ -108,14 +124,22 @@ export class RequestLineReader {
 /** The fast path as a plain decoder, building the event it accepted (tests, tools). */
 export function readRequestLine(b: Uint8Array, reader = new RequestLineReader()): RequestEvent | undefined {
   let event: RequestEvent | undefined;
-  reader.read(b, 0, b.length, (ts, endpoint, method, status, duration_s) => {
-    event = { v: 1, kind: 'request', ts, endpoint, method, status, duration_s };
+  reader.read(b, 0, b.length, (ts, endpoint, method, status, duration_s, error_type) => {
+    event = { v: 1, kind: 'request', ts, endpoint, method, status, duration_s, ...(error_type ? { error_type } : {}) };
   });
   return event;
 }
 
 /** Encodes a request event in the canonical field order the reader above accepts. */
-export function encodeRequestLine(endpoint: string, method: string, status: number, durationS: number, ts: number): string {
-  // endpoint and method come from closed sets checked at route registration: no escaping needed.
-  return `{"v":1,"kind":"request","ts":${ts},"endpoint":"${endpoint}","method":"${method}","status":${status},"duration_s":${Math.round(durationS * 1e7) / 1e7}}\n`;
+export function encodeRequestLine(
+  endpoint: string,
+  method: string,
+  status: number,
+  durationS: number,
+  ts: number,
+  errorType?: ErrorType,
+): string {
+  // endpoint, method and error type come from closed sets checked at route registration: no escaping needed.
+  const head = `{"v":1,"kind":"request","ts":${ts},"endpoint":"${endpoint}","method":"${method}","status":${status},"duration_s":${Math.round(durationS * 1e7) / 1e7}`;
+  return errorType === undefined ? `${head}}\n` : `${head},"error_type":"${errorType}"}\n`;
 }
