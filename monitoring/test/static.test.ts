@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, requireBinary } from '@dl/testkit';
 import { PodMonitor, Prometheus, PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
@@ -30,11 +31,13 @@ describe.skipIf(!hasPromtool)('Prometheus configuration and rules (promtool)', (
     expect(r.code, r.out).toBe(0);
   });
 
+  const testFiles = [
+    'monitoring/prometheus/tests/downloader.test.yml',
+    'monitoring/prometheus/tests/downloader-slow-burn.test.yml',
+  ];
+
   it('promtool test rules passes, with a firing and a quiet case for every alert', () => {
-    const files = [
-      'monitoring/prometheus/tests/downloader.test.yml',
-      'monitoring/prometheus/tests/downloader-slow-burn.test.yml',
-    ];
+    const files = testFiles;
     const r = run('promtool', ['test', 'rules', ...files]);
     expect(r.code, r.out).toBe(0);
     const rules = parse(file('monitoring/prometheus/rules/downloader.rules.yml')) as {
@@ -56,6 +59,26 @@ describe.skipIf(!hasPromtool)('Prometheus configuration and rules (promtool)', (
     expect(alerts.length).toBeGreaterThanOrEqual(14);
   });
 
+  it('every alert fires and stays quiet just the same with Prometheus 3\'s bucket spelling (le="1.0")', () => {
+    // Prometheus 3 writes an integer bucket bound as le="1.0" where Prometheus 2 wrote le="1". The same
+    // cases, each integer bound respelled, must give the same verdicts.
+    const dir = mkdtempSync(join(tmpdir(), 'promtool-le-'));
+    try {
+      const respelled = testFiles.map((f) => {
+        const out = join(dir, f.split('/').pop() as string);
+        const text = file(f)
+          .replace(/le="(\d+)"/g, 'le="$1.0"')
+          .replace('../rules/downloader.rules.yml', join(repoRoot, 'monitoring/prometheus/rules/downloader.rules.yml'));
+        expect(text).toContain('le="1.0"');
+        writeFileSync(out, text);
+        return out;
+      });
+      const r = run('promtool', ['test', 'rules', ...respelled]);
+      expect(r.code, r.out).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
   it('every alert carries severity, summary, description and a runbook section that exists', () => {
     const rules = parse(file('monitoring/prometheus/rules/downloader.rules.yml')) as {
       groups: { rules: { alert?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[] }[];
