@@ -34,6 +34,16 @@ const steps = (t: [string, number | null][]): ThresholdsConfig => ({
   steps: t.map(([color, value]) => ({ color, value })),
 });
 
+/**
+ * Every metric a panel reads is narrowed to the pods chosen in the `instance` variable. Recording
+ * rules (`downloader:...`) are fleet-wide sums and carry no instance.
+ */
+export function scoped(expr: string): string {
+  return expr.replace(/\b((?:downloader|exporter)_[a-z0-9_]+)(\{?)/g, (_m, name: string, brace: string) =>
+    brace ? `${name}{instance=~"$instance",` : `${name}{instance=~"$instance"}`,
+  );
+}
+
 let nextId = 1;
 function panel(s: PanelSpec): Panel {
   const [x, y, w, h] = s.grid;
@@ -51,7 +61,7 @@ function panel(s: PanelSpec): Panel {
     gridPos: { x, y, w, h },
     fieldConfig: { defaults, overrides: s.fieldConfig?.overrides ?? [] },
     options: s.options ?? {},
-    targets: s.targets.map((t, i) => ({ refId: String.fromCharCode(65 + i), datasource: DS, ...t })),
+    targets: s.targets.map((t, i) => ({ refId: String.fromCharCode(65 + i), datasource: DS, ...t, expr: scoped(t.expr) })),
     ...(s.transformations ? { transformations: s.transformations } : {}),
   };
 }
@@ -85,10 +95,11 @@ const panels: Panel[] = [
   panel({
     title: 'System Health Score',
     type: 'stat',
-    targets: [q('max(downloader_health_score)')],
+    targets: [q('min(downloader_health_score)')],
     grid: [0, 0, 4, 5],
     unit: 'none',
-    description: '0-100; healthy >= 80, degraded >= 60. /metrics/health-score explains each factor.',
+    description:
+      "The worst pod's score, 0-100; healthy >= 80, degraded >= 60. Health by Pod shows each; /metrics/health-score explains each factor.",
     thresholds: [
       ['red', null],
       ['orange', 60],
@@ -338,6 +349,43 @@ const panels: Panel[] = [
     description: 'Events the exporter aggregates, and any it never saw (dropped by the emitter) or could not read (rejected).',
     options: series,
   }),
+  panel({
+    title: 'Errors by Cause',
+    type: 'timeseries',
+    targets: [q(`sum by (cause) (rate(downloader_errors_total{${EP}}[${RI}]))`, '{{cause}}')],
+    grid: [0, 45, 8, 8],
+    unit: 'reqps',
+    description:
+      "Failed requests by whose failure they are: client (the caller's request), target (the site asked for), service (ours; what the availability SLO counts).",
+    options: series,
+  }),
+  panel({
+    title: 'Health by Pod',
+    type: 'bargauge',
+    targets: [instant('min by (instance) (downloader_health_score)', '{{instance}}')],
+    grid: [8, 45, 6, 8],
+    unit: 'none',
+    description: 'Each pod’s score: the fleet is as healthy as its worst pod.',
+    thresholds: [
+      ['red', null],
+      ['orange', 60],
+      ['green', 80],
+    ],
+    options: {
+      orientation: 'horizontal',
+      displayMode: 'gradient',
+      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+    },
+  }),
+  panel({
+    title: 'Factor Penalties by Pod',
+    type: 'table',
+    targets: [instant('max by (instance, factor) (downloader_health_factor_penalty)', '', 'table')],
+    grid: [14, 45, 10, 8],
+    unit: 'none',
+    description: 'Points each health factor takes off each pod’s score: a row per pod, a column per factor.',
+    transformations: [{ id: 'groupingToMatrix', options: { rowField: 'instance', columnField: 'factor', valueField: 'Value' } }],
+  }),
 ];
 
 export const dashboard: Dashboard = {
@@ -368,6 +416,20 @@ export const dashboard: Dashboard = {
         refresh: 1,
         includeAll: false,
         multi: false,
+      },
+      {
+        name: 'instance',
+        label: 'Pod',
+        type: 'query',
+        datasource: DS,
+        query: { query: 'label_values(downloader_health_score, instance)', refId: 'instance' },
+        refresh: 2,
+        includeAll: true,
+        allValue: '.*',
+        multi: true,
+        current: { selected: true, text: ['All'], value: ['$__all'] },
+        hide: 0,
+        sort: 1,
       },
       {
         name: 'endpoint',

@@ -59,6 +59,7 @@ describe.skipIf(!ok)('live proof: Prometheus and Alertmanager on the real export
   let prometheus: ReturnType<typeof spawnServer>;
   let alertmanager: ReturnType<typeof spawnServer>;
   let promBase = '';
+  let amBase = '';
   let raw: RawEventClient;
   let pump: NodeJS.Timeout | undefined;
 
@@ -84,6 +85,7 @@ describe.skipIf(!ok)('live proof: Prometheus and Alertmanager on the real export
     for (const r of am.route.routes) r.group_wait = '1s';
     writeFileSync(join(dir, 'alertmanager.yml'), stringify(am));
     const amPort = await freePort();
+    amBase = `http://127.0.0.1:${amPort}`;
     alertmanager = spawnServer('prometheus-alertmanager', [
       `--config.file=${join(dir, 'alertmanager.yml')}`,
       `--storage.path=${join(dir, 'am')}`,
@@ -92,16 +94,15 @@ describe.skipIf(!ok)('live proof: Prometheus and Alertmanager on the real export
     ]);
     await waitFor('alertmanager ready', async () => (await fetch(`http://127.0.0.1:${amPort}/-/ready`)).ok || undefined, 30_000);
 
-    // The repository's rules as they are, plus the error-rate alert with its 2 min `for` shortened.
+    // The repository's rules as they are, plus copies of the alerts this proof waits for with their
+    // `for` shortened to 2 s.
     const rulesPath = join(repoRoot, 'monitoring/prometheus/rules/downloader.rules.yml');
     const rules = parse(readFileSync(rulesPath, 'utf8'));
-    const errorRate = rules.groups
-      .flatMap((g: { rules: { alert?: string }[] }) => g.rules)
-      .find((r: { alert?: string }) => r.alert === 'DownloaderHighErrorRate');
-    writeFileSync(
-      join(dir, 'test.rules.yml'),
-      stringify({ groups: [{ name: 'live-proof', rules: [{ ...errorRate, for: '2s' }] }] }),
-    );
+    const quick = ['DownloaderHighErrorRate', 'DownloaderDown', 'DownloaderUnreachable'].map((name) => ({
+      ...rules.groups.flatMap((g: { rules: { alert?: string }[] }) => g.rules).find((r: { alert?: string }) => r.alert === name),
+      for: '2s',
+    }));
+    writeFileSync(join(dir, 'test.rules.yml'), stringify({ groups: [{ name: 'live-proof', rules: quick }] }));
     const promPort = await freePort();
     promBase = `http://127.0.0.1:${promPort}`;
     writeFileSync(
@@ -162,7 +163,11 @@ describe.skipIf(!ok)('live proof: Prometheus and Alertmanager on the real export
     );
     expect(exprs.length).toBeGreaterThan(25);
     const concrete = (e: string) =>
-      e.replaceAll('$endpoint', '.*').replaceAll('$__rate_interval', '10s').replaceAll('$__range', '1m');
+      e
+        .replaceAll('$endpoint', '.*')
+        .replaceAll('$instance', '.*')
+        .replaceAll('$__rate_interval', '10s')
+        .replaceAll('$__range', '1m');
     for (const { panel, expr } of exprs) {
       const result = await waitFor(
         `data for "${panel}": ${expr}`,
@@ -197,5 +202,35 @@ describe.skipIf(!ok)('live proof: Prometheus and Alertmanager on the real export
     );
     expect(hit.path).toBe('/tickets');
     expect(hit.body.alerts.find((a) => a.labels.alertname === 'DownloaderHighErrorRate')?.labels.severity).toBe('warning');
+  });
+
+  it('pages once when the downloader stops: DownloaderUnreachable pages, DownloaderDown is inhibited for the same pod', async () => {
+    await sut.downloader.stop();
+    const page = await waitFor(
+      'DownloaderUnreachable at the pager',
+      () =>
+        notifications.find(
+          (n) =>
+            n.path === '/pager' &&
+            n.body.alerts.some((a) => a.labels.alertname === 'DownloaderUnreachable' && a.status === 'firing'),
+        ),
+      60_000,
+    );
+    expect(page.body.alerts.every((a) => a.labels.alertname !== 'DownloaderDown')).toBe(true);
+    type AmAlert = { labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } };
+    const down = await waitFor(
+      'DownloaderDown in Alertmanager, inhibited',
+      async () => {
+        const alerts = await getJson<AmAlert[]>(`${amBase}/api/v2/alerts?filter=alertname%3D%22DownloaderDown%22`);
+        return alerts.find((a) => a.status.state === 'suppressed' && a.status.inhibitedBy.length > 0);
+      },
+      30_000,
+    );
+    expect(down.labels.instance).toBe(
+      page.body.alerts.find((a) => a.labels.alertname === 'DownloaderUnreachable')?.labels.instance,
+    );
+    await new Promise((r) => setTimeout(r, 3_000)); // several group intervals: still no page for DownloaderDown
+    const pagedDown = notifications.filter((n) => n.body.alerts.some((a) => a.labels.alertname === 'DownloaderDown'));
+    expect(pagedDown).toEqual([]);
   });
 });

@@ -88,7 +88,7 @@ describe.skipIf(!hasPromtool)('Prometheus configuration and rules (promtool)', (
       expect(['critical', 'warning']).toContain(r.labels?.severity);
       expect(r.annotations?.summary, r.alert).toBeTruthy();
       expect(r.annotations?.description, r.alert).toBeTruthy();
-      expect(r.annotations?.runbook).toBe(`monitoring/README.md#${r.alert?.toLowerCase()}`);
+      expect(r.annotations?.runbook_url).toBe(`{{ $externalLabels.runbook_base }}#${r.alert?.toLowerCase()}`);
       expect(readme, `runbook section for ${r.alert}`).toContain(`### ${r.alert}`);
     }
   });
@@ -142,7 +142,7 @@ describe('Grafana dashboard', () => {
     expect(text).not.toContain('DS_PROMETHEUS');
     expect(dashboard.__inputs).toBeUndefined();
     const vars = dashboard.templating.list.map((v: { name: string; type: string }) => `${v.name}:${v.type}`);
-    expect(vars).toEqual(['datasource:datasource', 'endpoint:query']);
+    expect(vars).toEqual(['datasource:datasource', 'instance:query', 'endpoint:query']);
     for (const p of dashboard.panels) {
       expect(p.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
       for (const t of p.targets) expect(t.datasource.uid).toBe('${datasource}');
