@@ -76,7 +76,14 @@ export function createApp(deps: AppDeps): Hono {
       '/:url{[hH][tT][tT][pP][sS]?(?::|%3[aA]).*}',
       guarded(downloadHandler({ upstream: deps.upstream, cache: deps.cache, pdf: deps.pdf })),
     );
-  app.notFound((c) => errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) => {
+    // `/file:...`, `/gopher%3A...`: a URL of a scheme the downloader never fetches, not an unknown route.
+    const scheme = /^\/([a-z][a-z0-9+.-]*)(?::|%3a)/i.exec(c.req.path)?.[1];
+    if (scheme && c.req.method === 'GET') {
+      return errorResponse(c, new ApiError('invalid_url', `scheme ${scheme.toLowerCase()}: is not allowed; use http or https`));
+    }
+    return errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`));
+  });
   // The one error funnel: every failure a handler throws is answered here, with the shared table's status.
   app.onError((err, c) => {
     const e = toApiError(err);

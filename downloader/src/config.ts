@@ -1,5 +1,5 @@
 import { availableParallelism, hostname } from 'node:os';
-import { env, loadConfig, transportChecks, transportEnv } from '@dl/shared';
+import { type ConfigCheck, type ConfigOf, env, loadConfig, transportChecks, transportEnv } from '@dl/shared';
 
 const cores = availableParallelism();
 
@@ -17,8 +17,8 @@ export const downloaderEnv = {
   EVENTS_FLUSH_MS: env.int(20, 1, 1000).about('longest an event waits before the emitter writes its batch'),
   INSTANCE: env.string(hostname()).about('instance name in `hello` events', 'the host name'),
   DOWNLOADER_ALLOW_PRIVATE: env.flag().about('`1` lifts the SSRF refusal of private addresses (local testing only)'),
-  DOWNLOADER_KEY: env.optionalString().about('when set, every route but `/health` needs `Authorization: Bearer` or `X-API-Key`'),
-  WEBHOOK_SECRET: env.optionalString().about('HMAC-SHA256 key for webhook signatures; without it `webhook_url` is refused'),
+  DOWNLOADER_KEY: env.secret().about('when set, every route but `/health` needs `Authorization: Bearer` or `X-API-Key`'),
+  WEBHOOK_SECRET: env.secret().about('HMAC-SHA256 key for webhook signatures; without it `webhook_url` is refused'),
   CHROMIUM_PATH: env.string('/usr/bin/chromium').about('the browser for PDF output; without one PDF answers 503'),
   PDF_TIMEOUT_S: env.seconds(30, 1, 300).about('longest a PDF render may take'),
   JOB_TTL_S: env.seconds(86_400, 60, 30 * 86_400).about('how long finished jobs are kept'),
@@ -32,6 +32,14 @@ export const downloaderEnv = {
 
 export type DownloaderConfig = ReturnType<typeof loadDownloaderConfig>;
 
+const downloaderChecks: readonly ConfigCheck<ConfigOf<typeof downloaderEnv>>[] = [
+  ...transportChecks,
+  (c) =>
+    c.PORT === c.ADMIN_PORT
+      ? `ADMIN_PORT=${c.ADMIN_PORT} is also PORT: the admin listener must never share the public port`
+      : undefined,
+];
+
 export function loadDownloaderConfig(source: Record<string, string | undefined>) {
-  return loadConfig(downloaderEnv, source, transportChecks);
+  return loadConfig(downloaderEnv, source, downloaderChecks);
 }

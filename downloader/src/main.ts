@@ -1,9 +1,11 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfigOrExit } from '@dl/shared';
 import { serve } from '@hono/node-server';
 import { createAdminApp } from './admin.ts';
 import { createApp } from './app.ts';
 import { type ContentCache, cacheLayer, MemoryCache, RedisCache } from './cache/cache.ts';
+import { answerClientErrors } from './clientErrors.ts';
 import { loadDownloaderConfig } from './config.ts';
 import { JobRunner } from './jobs/jobRunner.ts';
 import { MemoryJobStore, RedisJobStore } from './jobs/jobStore.ts';
@@ -76,6 +78,7 @@ const server = serve({ fetch, port: config.PORT, hostname: config.HOST }, (info:
 const adminServer = serve({ fetch: admin.fetch, port: config.ADMIN_PORT, hostname: config.ADMIN_HOST }, (info) => {
   console.log(`downloader: stats on http://${config.ADMIN_HOST}:${info.port}/internal/stats`);
 });
+answerClientErrors(server as Server);
 for (const s of [server, adminServer]) {
   s.on('error', (err: NodeJS.ErrnoException) => fail(`downloader: cannot listen: ${err.code ?? ''} ${err.message}`));
 }

@@ -26,6 +26,36 @@ describe('bad configuration stops start-up with one line naming the variable', (
       'Invalid configuration: EVENTS_BUFFER_EVENTS="0": expected an integer between 1 and 10000000',
     ],
     [
+      'downloader',
+      { DOWNLOADER_KEY: '' },
+      'Invalid configuration: DOWNLOADER_KEY="": an empty secret would turn authentication off; unset it or give a secret',
+    ],
+    [
+      'downloader',
+      { WEBHOOK_SECRET: '' },
+      'Invalid configuration: WEBHOOK_SECRET="": an empty secret would turn authentication off; unset it or give a secret',
+    ],
+    [
+      'downloader',
+      { PORT: '8123', ADMIN_PORT: '8123' },
+      'Invalid configuration: ADMIN_PORT=8123 is also PORT: the admin listener must never share the public port',
+    ],
+    [
+      'downloader',
+      { EVENTS_TRANSPORT: 'redis' },
+      'Invalid configuration: EVENTS_TRANSPORT="redis" needs REDIS_URL (a redis:// URL)',
+    ],
+    [
+      'exporter',
+      { METRICS_TOKEN: '' },
+      'Invalid configuration: METRICS_TOKEN="": an empty secret would turn authentication off; unset it or give a secret',
+    ],
+    [
+      'exporter',
+      { EVENTS_SOCKET: `/tmp/${'s'.repeat(120)}.sock` },
+      'Invalid configuration: EVENTS_SOCKET is 130 bytes long; a unix socket path holds at most 107',
+    ],
+    [
       'exporter',
       { EXPORTER_PORT: '99999' },
       'Invalid configuration: EXPORTER_PORT="99999": expected a TCP port between 1 and 65535',

@@ -17,9 +17,7 @@ export const exporterEnv = {
   SERIES_TTL: env.seconds(900, 1, 7 * 86_400).about('request series unseen this long are removed'),
   APDEX_T_S: env.seconds(0.5, 0.001, 60).about('Apdex T: satisfied at or under T, tolerating under 4T'),
   SLO_LATENCY_S: env.seconds(1, 0.001, 600).about('latency target: the health score judges p95 against it'),
-  METRICS_TOKEN: env
-    .optionalString()
-    .about('when set, every exporter route but the probes needs `Authorization: Bearer <token>`'),
+  METRICS_TOKEN: env.secret().about('when set, every exporter route but the probes needs `Authorization: Bearer <token>`'),
   DOWNLOADER_STATS_URL: env
     .url('http://127.0.0.1:8001/internal/stats', ['http', 'https'])
     .about("the downloader's admin stats, polled"),

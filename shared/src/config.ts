@@ -12,6 +12,8 @@ export interface EnvField<T> {
   readonly doc: string;
   /** The default as the docs show it, when the value depends on the machine (host name, cores). */
   readonly shownDefault: string | undefined;
+  /** A secret: set but empty is an error (it would otherwise turn authentication off in silence). */
+  readonly rejectEmpty: boolean;
   /** The same field with its documentation line (and a machine-independent default text). */
   about(doc: string, shownDefault?: string): EnvField<T>;
 }
@@ -26,14 +28,22 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function field<T>(schema: z.ZodType<T>, fallback: T | undefined, expected: string, doc = '', shownDefault?: string): EnvField<T> {
+function field<T>(
+  schema: z.ZodType<T>,
+  fallback: T | undefined,
+  expected: string,
+  extra: { shownDefault?: string; rejectEmpty?: boolean } = {},
+): EnvField<T> {
   return {
     schema,
     fallback,
     expected,
-    doc,
-    shownDefault,
-    about: (text, shown) => field(schema, fallback, expected, text, shown ?? shownDefault),
+    doc: '',
+    shownDefault: extra.shownDefault,
+    rejectEmpty: extra.rejectEmpty ?? false,
+    about(doc, shown) {
+      return { ...this, doc, shownDefault: shown ?? this.shownDefault };
+    },
   };
 }
 
@@ -69,11 +79,12 @@ export const env = {
       z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true'),
       false,
       '1 or 0',
-      '',
-      '0',
+      { shownDefault: '0' },
     ),
   string: (fallback: string) => field(z.string().min(1), fallback, 'a non-empty string'),
   optionalString: () => field(z.string().min(1).optional(), undefined, 'a non-empty string or unset'),
+  /** A secret (API key, token): unset turns the check off; set, it must not be empty. */
+  secret: () => field(z.string().min(1).optional(), undefined, 'a non-empty secret, or unset', { rejectEmpty: true }),
   url: (fallback: string, protocols: readonly string[]) =>
     field(urlSchema(protocols), fallback, `a URL (${protocols.join(', ')})`),
   optionalUrl: (protocols: readonly string[]) =>
@@ -86,8 +97,7 @@ export const env = {
         .transform((s) => Number.parseInt(s, 8)),
       fallback,
       'an octal file mode such as 0600',
-      '',
-      `0${fallback.toString(8)}`,
+      { shownDefault: `0${fallback.toString(8)}` },
     ),
 };
 
@@ -104,6 +114,11 @@ export function loadConfig<S extends EnvSpec>(
   const out: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(spec)) {
     const raw = source[name];
+    if (raw === '' && f.rejectEmpty) {
+      throw new ConfigError(
+        `Invalid configuration: ${name}="": an empty secret would turn authentication off; unset it or give a secret`,
+      );
+    }
     if (raw === undefined || raw === '') {
       out[name] = f.fallback;
       continue;
@@ -147,7 +162,14 @@ export const transportEnv = {
     .about('Redis for jobs, cache and the event stream (downloader); INFO poll and stream (exporter)'),
 };
 
+/** Longest unix socket path: sun_path holds 108 bytes on Linux (104 on macOS), the terminating NUL included. */
+const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
+
 export const transportChecks: readonly ConfigCheck<ConfigOf<typeof transportEnv>>[] = [
   (c) =>
     c.EVENTS_TRANSPORT === 'redis' && !c.REDIS_URL ? 'EVENTS_TRANSPORT="redis" needs REDIS_URL (a redis:// URL)' : undefined,
+  (c) =>
+    c.EVENTS_TRANSPORT === 'socket' && Buffer.byteLength(c.EVENTS_SOCKET) > MAX_SOCKET_PATH_BYTES
+      ? `EVENTS_SOCKET is ${Buffer.byteLength(c.EVENTS_SOCKET)} bytes long; a unix socket path holds at most ${MAX_SOCKET_PATH_BYTES}`
+      : undefined,
 ];

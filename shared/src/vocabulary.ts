@@ -31,7 +31,7 @@ export const ERROR_CAUSES = ['client', 'target', 'service'] as const;
 export type ErrorCause = (typeof ERROR_CAUSES)[number];
 
 interface ErrorTypeInfo {
-  readonly status: 400 | 401 | 403 | 404 | 406 | 413 | 415 | 500 | 502 | 503 | 504;
+  readonly status: 400 | 401 | 403 | 404 | 406 | 408 | 413 | 415 | 431 | 500 | 502 | 503 | 504;
   readonly cause: ErrorCause;
   readonly when: string;
 }
@@ -41,11 +41,15 @@ interface ErrorTypeInfo {
  * answers with these and nothing else; docs/api.md's error table is generated from it.
  */
 export const ERROR_TYPES = {
-  invalid_url: { status: 400, cause: 'client', when: 'not an absolute http(s) URL' },
+  invalid_url: {
+    status: 400,
+    cause: 'client',
+    when: 'not an absolute http(s) URL: another scheme (`file:`, `gopher:`, `data:`...), malformed percent-encoding',
+  },
   invalid_request: {
     status: 400,
     cause: 'client',
-    when: 'a batch body that is not JSON or breaks a limit (the message names the field)',
+    when: 'a batch body that is not JSON or breaks a limit (the message names the field); a request that is not valid HTTP',
   },
   webhooks_disabled: { status: 400, cause: 'client', when: '`webhook_url` given but no `WEBHOOK_SECRET` configured' },
   unauthorized: { status: 401, cause: 'client', when: '`DOWNLOADER_KEY` is set and the request lacks it' },
@@ -55,6 +59,16 @@ export const ERROR_TYPES = {
     when: 'the target (or a redirect hop) is loopback, private, link-local, CGNAT, multicast, unspecified or cloud metadata',
   },
   not_found: { status: 404, cause: 'client', when: 'unknown route or job' },
+  request_timeout: {
+    status: 408,
+    cause: 'client',
+    when: 'the request did not arrive in time (answered by the HTTP server itself)',
+  },
+  headers_too_large: {
+    status: 431,
+    cause: 'client',
+    when: 'the request line or headers passed the HTTP server limit, e.g. a 100 kB URL (answered by the server itself)',
+  },
   unsupported_format: { status: 406, cause: 'client', when: 'no known type in `Accept`' },
   too_large: { status: 413, cause: 'target', when: 'the target body passed 20 MiB (streamed, never buffered whole)' },
   unsupported_content: { status: 415, cause: 'client', when: 'text or Markdown asked of binary content' },

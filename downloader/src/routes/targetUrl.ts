@@ -6,7 +6,13 @@
 export function targetUrl(requestUrl: string): { url: string } | { error: string } {
   const u = new URL(requestUrl);
   let raw = u.pathname.slice(1) + u.search;
-  if (/^https?%3a/i.test(raw)) raw = decodeURIComponent(raw);
+  if (/^https?%3a/i.test(raw)) {
+    try {
+      raw = decodeURIComponent(raw);
+    } catch {
+      return { error: 'the URL has a malformed percent-encoding (a % not followed by two hex digits)' };
+    }
+  }
   raw = raw.replace(/^(https?):\/(?!\/)/i, '$1://');
   if (!/^[a-z][a-z0-9+.-]*:/i.test(raw))
     return { error: 'the path must be an absolute http(s) URL, e.g. /https://example.com/page' };
