@@ -39,7 +39,9 @@ export async function renderBench(repeats: number): Promise<Row[]> {
       latency.observe({ endpoint, method: 'GET' }, d);
     }
   }
-  const lines = (await exporter.render('prometheus')).split('\n').filter((l) => l && !l.startsWith('#')).length;
+  const lines = String(await exporter.render('prometheus'))
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#')).length;
   const time = async (f: () => Promise<unknown>) => {
     const out: number[] = [];
     for (let i = 0; i < repeats; i++) {

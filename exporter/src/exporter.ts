@@ -20,7 +20,8 @@ export interface ExporterDeps {
 
 /** What the HTTP surface (and the docs generator) see of the exporter. */
 export interface Exporter {
-  render(format: ExpositionFormat): Promise<string>;
+  /** Text for the text formats, bytes for protobuf. */
+  render(format: ExpositionFormat): Promise<string | Uint8Array>;
   /** Every family `render` writes (besides prom-client's process metrics). */
   metrics(): ReturnType<FamilySet['describe']>;
   readonly views: Views;

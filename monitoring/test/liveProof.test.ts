@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import {
   requireBinary,
   runPlan,
   SystemUnderTest,
+  spawnServer,
   waitFor,
 } from '@dl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,14 +28,6 @@ const ok = requireBinary('prometheus') && requireBinary('prometheus-alertmanager
 interface Notification {
   path: string;
   body: { status: string; alerts: { status: string; labels: Record<string, string> }[] };
-}
-
-function spawnServer(cmd: string, args: string[]) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (d) => (out += d));
-  child.stderr?.on('data', (d) => (out += d));
-  return { child, output: () => out, stop: () => child.kill('SIGKILL') };
 }
 
 /** Injected events for what the thin downloader cannot produce yet: 5xx responses, fetches, cache lookups. */

@@ -7,4 +7,5 @@ export * from './processes.ts';
 export * from './random.ts';
 export * from './rawClient.ts';
 export * from './redisServer.ts';
+export * from './server.ts';
 export * from './system.ts';

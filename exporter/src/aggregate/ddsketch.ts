@@ -1,7 +1,14 @@
+/** Prometheus native histogram schema 5: bucket i holds (2^((i-1)/32), 2^(i/32)]. */
+export const NATIVE_SCHEMA = 5;
+/** The DDSketch alpha whose gamma is 2^(2^-5): its bins are exactly schema 5's buckets (about 1.08 %). */
+export const SCHEMA_5_ALPHA = (2 ** (1 / 32) - 1) / (2 ** (1 / 32) + 1);
+
 /**
  * DDSketch (Masson, Rim, Lee, VLDB 2019): a quantile sketch with relative-error guarantees. Values
  * land in logarithmic bins of ratio gamma; a quantile is answered with the bin's midpoint, so its
  * relative error is at most alpha. Bins are a dense array that grows to the range of values seen.
+ * With the default alpha the bins are a native histogram's schema-5 buckets, index for index, so
+ * one structure answers the JSON percentiles and the native histograms that merge across pods.
  */
 export class DDSketch {
   private counts = new Float64Array(0);
@@ -16,7 +23,7 @@ export class DDSketch {
   private readonly gamma: number;
   private readonly lnGamma: number;
 
-  constructor(readonly alpha = 0.009) {
+  constructor(readonly alpha = SCHEMA_5_ALPHA) {
     this.gamma = (1 + alpha) / (1 - alpha);
     this.lnGamma = Math.log(this.gamma);
   }
@@ -81,6 +88,30 @@ export class DDSketch {
       }
     }
     return this.max;
+  }
+
+  /**
+   * The bins as a native histogram's positive buckets: spans of consecutive non-empty bins (the first
+   * span's offset is its bucket index, each next one's the gap since the previous span) and each
+   * bin's count as a delta from the bin before. Exact only with the default (schema 5) alpha.
+   */
+  nativeBuckets(): { zeroCount: number; spans: { offset: number; length: number }[]; deltas: number[] } {
+    const spans: { offset: number; length: number }[] = [];
+    const deltas: number[] = [];
+    let previous = 0;
+    let lastIndex: number | undefined;
+    for (let i = 0; i < this.counts.length; i++) {
+      const n = this.counts[i] as number;
+      if (n === 0) continue;
+      const index = this.offset + i;
+      const span = spans.at(-1);
+      if (span && lastIndex === index - 1) span.length++;
+      else spans.push({ offset: lastIndex === undefined ? index : index - lastIndex - 1, length: 1 });
+      deltas.push(n - previous);
+      previous = n;
+      lastIndex = index;
+    }
+    return { zeroCount: this.zeros, spans, deltas };
   }
 
   reset(): void {

@@ -9,6 +9,7 @@ import {
   WEBHOOK_OUTCOMES,
 } from '@dl/shared';
 import { CounterFamily, type CounterSeries, type Family, HistogramFamily } from '../exposition/families.ts';
+import type { DDSketch } from './ddsketch.ts';
 import { FetchWindow } from './fetchWindow.ts';
 import { SlidingSum } from './slidingSum.ts';
 import { WindowedStats } from './windowedStats.ts';
@@ -31,10 +32,11 @@ function timedOutcomes(
   counter: [name: string, help: string],
   values: readonly string[],
   histogram: [name: string, help: string],
+  native?: DDSketch,
 ) {
   const outcomes = closedCounter(counter[0], counter[1], 'outcome', values);
   const durations = new HistogramFamily(histogram[0], histogram[1], [], DURATION_BOUNDS);
-  const series = durations.get();
+  const series = durations.get([], native);
   return {
     families: [outcomes.family, durations] as Family[],
     record: (outcome: string, durationS: number) => {
@@ -46,10 +48,13 @@ function timedOutcomes(
 
 /** Every event but `request`: upstream fetches, cache, PDF, webhooks, jobs, drops, hellos. */
 export class DomainAggregator {
+  /** Upstream fetch durations over recent 10 s slots, for the live view; its lifetime sketch is the native histogram. */
+  readonly upstreamRecent = new WindowedStats(10_000, 30);
   private readonly upstream = timedOutcomes(
     ['downloader_upstream_requests_total', 'Fetches of remote URLs by outcome.'],
     UPSTREAM_OUTCOMES,
     ['downloader_upstream_duration_seconds', 'Duration of remote fetches, retries included.'],
+    this.upstreamRecent.lifetime,
   );
   private readonly retries = new CounterFamily('downloader_upstream_retries_total', 'Retries of remote fetches.');
   private readonly retriesSeries = this.retries.get();
@@ -74,8 +79,6 @@ export class DomainAggregator {
     "Events the downloader's emitter dropped because its buffer was full.",
   );
   private readonly droppedSeries = this.dropped.get();
-  /** Upstream fetch durations over recent 10 s slots, for the live view. */
-  readonly upstreamRecent = new WindowedStats(10_000, 30);
   /** Fetches, unreachable ones and their distinct hosts per 10 s slot over 30 minutes: the egress check. */
   readonly fetchesRecent = new FetchWindow(10_000, 180);
   /** Drops reported per 10 s slot over the last 30 minutes, for the health window. */

@@ -153,12 +153,14 @@ export class RequestAggregator {
       if (existing) return existing;
       endpoint = OVERFLOW_ENDPOINT;
     }
+    const stats = new WindowedStats(this.slotMs, this.slots, this.options.apdexT);
     const s: RequestSeries = {
       endpoint,
       method,
-      histogram: this.responseTime.get([endpoint, method]),
+      // The lifetime sketch sees every value the histogram does: it is the histogram's native form.
+      histogram: this.responseTime.get([endpoint, method], stats.lifetime),
       statuses: new Map(),
-      stats: new WindowedStats(this.slotMs, this.slots, this.options.apdexT),
+      stats,
       lastSeen: nowMs,
     };
     this.series.set(`${method}_${endpoint}`, s);

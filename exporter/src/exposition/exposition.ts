@@ -1,9 +1,17 @@
 import client from 'prom-client';
+import { encodeFamilies, PROTOBUF_CONTENT_TYPE } from './clientModel.ts';
 import type { ExpositionFormat } from './families.ts';
 import type { FamilySet } from './familySet.ts';
+import { processFamilies } from './processProto.ts';
 
 export const PROMETHEUS_CONTENT_TYPE = client.Registry.PROMETHEUS_CONTENT_TYPE;
 export const OPENMETRICS_CONTENT_TYPE = client.Registry.OPENMETRICS_CONTENT_TYPE;
+
+export const CONTENT_TYPES: Record<ExpositionFormat, string> = {
+  prometheus: PROMETHEUS_CONTENT_TYPE,
+  openmetrics: OPENMETRICS_CONTENT_TYPE,
+  protobuf: PROTOBUF_CONTENT_TYPE,
+};
 
 /** The exporter's own process metrics, in one prom-client registry per format (never the global one). */
 type ProcessRegistries = { prometheus: client.Registry; openmetrics: client.Registry<client.OpenMetricsContentType> };
@@ -17,9 +25,20 @@ function createProcessRegistries(prefix: string): ProcessRegistries {
   return { prometheus, openmetrics };
 }
 
-/** Picks OpenMetrics only when the scraper asks for it. */
+/**
+ * Protobuf (with native histograms) when the scraper offers the delimited MetricFamily format, as a
+ * Prometheus with native histograms enabled does; OpenMetrics when asked for; else the text format.
+ */
 export function negotiateFormat(accept: string | undefined): ExpositionFormat {
-  return accept?.includes('application/openmetrics-text') ? 'openmetrics' : 'prometheus';
+  if (!accept) return 'prometheus';
+  const offered = (type: string) => accept.split(',').some((part) => part.includes(type) && !/;\s*q=0(\.0*)?\s*(;|$)/.test(part));
+  if (
+    offered('application/vnd.google.protobuf') &&
+    accept.includes('proto=io.prometheus.client.MetricFamily') &&
+    accept.includes('encoding=delimited')
+  )
+    return 'protobuf';
+  return offered('application/openmetrics-text') ? 'openmetrics' : 'prometheus';
 }
 
 /**
@@ -28,8 +47,11 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
  */
 export function createExposition(families: FamilySet, beforeScrape: () => void = () => {}) {
   const registries = createProcessRegistries('exporter_');
-  return async (format: ExpositionFormat): Promise<string> => {
+  return async (format: ExpositionFormat): Promise<string | Uint8Array> => {
     beforeScrape();
+    if (format === 'protobuf') {
+      return encodeFamilies([...families.toProto(), ...processFamilies(await registries.prometheus.getMetricsAsJSON())]);
+    }
     const out = families.render(format);
     const processText = await registries[format].metrics();
     if (format === 'openmetrics') return `${out}${processText.replace(/# EOF\n?$/, '')}# EOF\n`;

@@ -3,7 +3,11 @@
  * reference, so recording is a field increment, and text is rendered only at scrape time.
  * prom-client keeps the exporter's low-rate metrics; these carry everything fed by events.
  */
-export type ExpositionFormat = 'prometheus' | 'openmetrics';
+import type { DDSketch } from '../aggregate/ddsketch.ts';
+import { NATIVE_SCHEMA } from '../aggregate/ddsketch.ts';
+import type { LabelPair, MetricFamilyMessage, MetricMessage } from './clientModel.ts';
+
+export type ExpositionFormat = 'prometheus' | 'openmetrics' | 'protobuf';
 
 export function escapeLabel(value: string): string {
   return value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
@@ -25,7 +29,14 @@ export interface Family {
   readonly type: 'counter' | 'gauge' | 'histogram';
   readonly help: string;
   readonly labelNames: readonly string[];
-  render(format: ExpositionFormat): string;
+  /** The text formats. */
+  render(format: Exclude<ExpositionFormat, 'protobuf'>): string;
+  /** The protobuf format's message for this family. */
+  toProto(): MetricFamilyMessage;
+}
+
+function labelPairs(names: readonly string[], values: readonly string[]): LabelPair[] {
+  return names.map((name, i) => ({ name, value: values[i] ?? '' }));
 }
 
 function header(name: string, help: string, type: string): string {
@@ -34,6 +45,7 @@ function header(name: string, help: string, type: string): string {
 
 export interface CounterSeries {
   readonly labels: string;
+  readonly values: readonly string[];
   value: number;
 }
 
@@ -56,10 +68,18 @@ export class CounterFamily implements Family {
     const labels = labelString(this.labelNames, values);
     let s = this.series.get(labels);
     if (!s) {
-      s = { labels, value: 0 };
+      s = { labels, values: [...values], value: 0 };
       this.series.set(labels, s);
     }
     return s;
+  }
+
+  toProto(): MetricFamilyMessage {
+    const metric = [...this.series.values()].map((s) => ({
+      label: labelPairs(this.labelNames, s.values),
+      counter: { value: s.value },
+    }));
+    return { name: this.name, help: this.help, type: 0, metric };
   }
 
   remove(series: CounterSeries): void {
@@ -70,7 +90,7 @@ export class CounterFamily implements Family {
     return this.series.size;
   }
 
-  render(format: ExpositionFormat): string {
+  render(format: Exclude<ExpositionFormat, 'protobuf'>): string {
     const base = format === 'openmetrics' ? this.name.slice(0, -'_total'.length) : this.name;
     let out = header(base, this.help, 'counter');
     for (const s of this.series.values()) {
@@ -82,6 +102,9 @@ export class CounterFamily implements Family {
 
 export interface HistogramSeries {
   readonly labels: string;
+  readonly values: readonly string[];
+  /** Every value observed, as a schema-5 sketch: exposed as a native histogram in the protobuf format. */
+  readonly native: DDSketch | undefined;
   /** Rendered `name_bucket{labels,le="x"} ` per bucket, then `_sum` and `_count` prefixes: built once. */
   readonly linePrefixes: readonly string[];
   /** Per-bucket (not cumulative) counts; the last slot is +Inf. */
@@ -104,7 +127,8 @@ export class HistogramFamily implements Family {
     this.leLabels = [...bounds.map((b) => String(b)), '+Inf'];
   }
 
-  get(values: readonly string[] = []): HistogramSeries {
+  /** The series of `values`; `native`, when given, must see every value `observe` sees. */
+  get(values: readonly string[] = [], native?: DDSketch): HistogramSeries {
     const labels = labelString(this.labelNames, values);
     let s = this.series.get(labels);
     if (!s) {
@@ -115,7 +139,15 @@ export class HistogramFamily implements Family {
         `${this.name}_sum${braced} `,
         `${this.name}_count${braced} `,
       ];
-      s = { labels, linePrefixes, buckets: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 };
+      s = {
+        labels,
+        values: [...values],
+        native,
+        linePrefixes,
+        buckets: new Float64Array(this.bounds.length + 1),
+        sum: 0,
+        count: 0,
+      };
       this.series.set(labels, s);
     }
     return s;
@@ -134,7 +166,31 @@ export class HistogramFamily implements Family {
     this.series.delete(series.labels);
   }
 
-  render(_format: ExpositionFormat): string {
+  toProto(): MetricFamilyMessage {
+    const metric = [...this.series.values()].map((s): MetricMessage => {
+      let cumulative = 0;
+      const bucket = this.bounds.map((upper_bound, i) => {
+        cumulative += s.buckets[i] as number;
+        return { cumulative_count: cumulative, upper_bound };
+      });
+      const histogram: MetricMessage['histogram'] = { sample_count: s.count, sample_sum: s.sum, bucket };
+      if (s.native) {
+        const n = s.native.nativeBuckets();
+        Object.assign(histogram, {
+          schema: NATIVE_SCHEMA,
+          zero_threshold: 1e-9,
+          zero_count: n.zeroCount,
+          // A native histogram with no observation yet still needs one (empty) span to be one.
+          positive_span: n.spans.length ? n.spans : [{ offset: 0, length: 0 }],
+          positive_delta: n.deltas,
+        });
+      }
+      return { label: labelPairs(this.labelNames, s.values), histogram };
+    });
+    return { name: this.name, help: this.help, type: 4, metric };
+  }
+
+  render(_format: Exclude<ExpositionFormat, 'protobuf'>): string {
     const parts: string[] = [header(this.name, this.help, 'histogram')];
     const n = this.leLabels.length;
     for (const s of this.series.values()) {
@@ -162,7 +218,15 @@ export class CollectedFamily implements Family {
     if (type === 'counter' && !name.endsWith('_total')) throw new Error(`counter ${name} must end in _total`);
   }
 
-  render(format: ExpositionFormat): string {
+  toProto(): MetricFamilyMessage {
+    const metric = [...this.collect()].map(([values, value]) => ({
+      label: labelPairs(this.labelNames, values),
+      ...(this.type === 'counter' ? { counter: { value } } : { gauge: { value } }),
+    }));
+    return { name: this.name, help: this.help, type: this.type === 'counter' ? 0 : 1, metric };
+  }
+
+  render(format: Exclude<ExpositionFormat, 'protobuf'>): string {
     const base = this.type === 'counter' && format === 'openmetrics' ? this.name.slice(0, -'_total'.length) : this.name;
     let out = header(base, this.help, this.type);
     for (const [values, value] of this.collect()) {

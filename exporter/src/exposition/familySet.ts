@@ -1,3 +1,4 @@
+import type { MetricFamilyMessage } from './clientModel.ts';
 import type { ExpositionFormat, Family } from './families.ts';
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -35,7 +36,11 @@ export class FamilySet {
     return this.families.map((f) => ({ name: f.name, type: f.type, labels: f.labelNames, help: f.help }));
   }
 
-  render(format: ExpositionFormat): string {
+  toProto(): MetricFamilyMessage[] {
+    return this.families.map((f) => f.toProto());
+  }
+
+  render(format: Exclude<ExpositionFormat, 'protobuf'>): string {
     let out = '';
     for (const f of this.families) out += f.render(format);
     return out;

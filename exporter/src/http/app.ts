@@ -1,7 +1,7 @@
 import { bearerToken, createTokenCheck } from '@dl/shared';
 import { type Context, Hono } from 'hono';
 import type { Exporter } from '../exporter.ts';
-import { negotiateFormat, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from '../exposition/exposition.ts';
+import { CONTENT_TYPES, negotiateFormat } from '../exposition/exposition.ts';
 import { type Asset, loadDashboardAssets } from './dashboard/assets.ts';
 
 export interface ExporterAppOptions {
@@ -45,9 +45,8 @@ export function createExporterApp(
   app.get('/metrics', async (c) => {
     const format = negotiateFormat(c.req.header('accept'));
     const body = await exporter.render(format);
-    return c.body(body, 200, {
-      'content-type': format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE,
-    });
+    const headers = { 'content-type': CONTENT_TYPES[format] };
+    return typeof body === 'string' ? c.body(body, 200, headers) : c.body(new Uint8Array(body), 200, headers);
   });
 
   app.get('/metrics/performance', (c) => c.json(views.performance()));
