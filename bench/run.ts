@@ -4,6 +4,7 @@ import { buildAll } from '../scripts/build.mjs';
 import { delayBench } from './delayBench.ts';
 import { downloaderBench } from './downloaderBench.ts';
 import { ingestBench, memoryBench } from './exporterBench.ts';
+import { fleetBench } from './fleetBench.ts';
 import { loadGenerator, printTable, type Row } from './lib.ts';
 import { overheadBench } from './overhead.ts';
 import { redisBench } from './redisBench.ts';
@@ -17,6 +18,7 @@ const suites: Record<string, () => Promise<Row[]>> = {
   overhead: () => overheadBench(quick ? 2 : 10, quick ? 2 : 3),
   ingest: () => ingestBench(quick ? 1 : 3, quick ? 2 : 5),
   render: () => renderBench(quick ? 5 : 30),
+  fleet: async () => fleetBench(quick ? 20_000 : 100_000),
   delay: () => delayBench(quick ? 20 : 100),
   downloader: () => downloaderBench(quick ? 2 : 6, quick ? 2 : 3, quick ? 8 : 40),
   redis: () => redisBench(quick ? 1 : 3, quick ? 500_000 : 2_000_000),
