@@ -44,6 +44,9 @@ export function scoped(expr: string): string {
   );
 }
 
+/** An expression over a histogram's native form (its name without _bucket, _sum or _count). */
+export const nativeOnly = (expr: string) => /downloader_(response_time|upstream_duration)_seconds\{/.test(expr);
+
 let nextId = 1;
 function panel(s: PanelSpec): Panel {
   const [x, y, w, h] = s.grid;
@@ -347,6 +350,19 @@ const panels: Panel[] = [
     grid: [12, 37, 12, 8],
     unit: 'none',
     description: 'Events the exporter aggregates, and any it never saw (dropped by the emitter) or could not read (rejected).',
+    options: series,
+  }),
+  panel({
+    title: 'Fleet P99: Native vs Classic',
+    type: 'timeseries',
+    targets: [
+      q(`histogram_quantile(0.99, sum(rate(downloader_response_time_seconds{${EP}}[${RI}])))`, 'native (schema 5)'),
+      q(quantile(0.99), 'classic buckets'),
+    ],
+    grid: [0, 53, 12, 8],
+    unit: 's',
+    description:
+      'The p99 of every selected pod merged: from native histograms (about 1 %, needs native histogram scraping) and from the classic buckets (interpolated between bounds).',
     options: series,
   }),
   panel({

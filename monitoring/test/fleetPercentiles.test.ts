@@ -14,6 +14,7 @@ import {
 } from '@dl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { dashboard, nativeOnly } from '../grafana/dashboard.ts';
 
 /**
  * Percentiles that merge across pods: three exporters with different latency distributions, one
@@ -129,5 +130,18 @@ describe.skipIf(!ok)('fleet-wide percentiles: native histograms merge across pod
     );
     expect(error(native)).toBeLessThan(0.02);
     expect(error(native)).toBeLessThan(error(classic));
+  });
+
+  it("answers the Grafana dashboard's native-histogram panels with data", async () => {
+    const exprs = (dashboard.panels ?? []).flatMap((p) =>
+      ('targets' in p ? (p.targets ?? []) : []).map((t) => (t as { expr: string }).expr),
+    );
+    const native = exprs.filter(nativeOnly);
+    expect(native.length).toBeGreaterThan(0);
+    for (const expr of native) {
+      const concrete = expr.replaceAll('$endpoint', '.*').replaceAll('$instance', '.*').replaceAll('$__rate_interval', '1m');
+      const v = await waitFor(`data for ${concrete}`, () => query(bases.native, concrete), 30_000);
+      expect(v).toBeGreaterThan(0);
+    }
   });
 });
