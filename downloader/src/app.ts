@@ -1,4 +1,4 @@
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { ApiError, errorResponse, toApiError } from './apiError.ts';
 import { createKeyCheck } from './auth.ts';
 import type { CacheLayer } from './cache/cache.ts';
@@ -29,12 +29,27 @@ type Handler = (c: Context) => Response | Promise<Response>;
  * Registers a route whose handler first leaves its template on the request for the timing wrapper.
  * No middleware: Hono keeps its synchronous single-handler fast path.
  */
-export function addRoute(app: Hono, method: Method, path: string, handler: Handler): void {
+export function addRoute(app: Hono, method: Method, path: string, handler: Handler, before?: MiddlewareHandler): void {
   const template = toTemplate(path);
-  app.on(method, path, (c) => {
-    tagRoute(c.req.raw, template);
-    return handler(c);
-  });
+  if (!before) {
+    app.on(method, path, (c) => {
+      tagRoute(c.req.raw, template);
+      return handler(c);
+    });
+    return;
+  }
+  // A route that needs a middleware (the batch body limit) tags itself first, so the middleware's own
+  // answers keep the template too.
+  app.on(
+    method,
+    path,
+    async (c, next) => {
+      tagRoute(c.req.raw, template);
+      await next();
+    },
+    before,
+    handler,
+  );
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -57,7 +72,7 @@ export function createApp(deps: AppDeps): Hono {
   );
   if (deps.jobs) {
     const jobs = jobRoutes(deps.jobs);
-    addRoute(app, 'POST', '/batch', guarded(jobs.submit));
+    addRoute(app, 'POST', '/batch', guarded(jobs.submit), jobs.bodyLimit);
     addRoute(app, 'GET', '/jobs/:job_id/status', guarded(jobs.status));
     addRoute(app, 'GET', '/jobs/:job_id/results', guarded(jobs.results));
     addRoute(app, 'DELETE', '/jobs/:job_id', guarded(jobs.cancel));

@@ -24,6 +24,9 @@ export const downloaderEnv = {
   JOB_TTL_S: env.seconds(86_400, 60, 30 * 86_400).about('how long finished jobs are kept'),
   CACHE_TTL_S: env.seconds(3600, 1, 30 * 86_400).about('how long a rendering stays cached'),
   CACHE_MAX_BYTES: env.int(64 * 1024 * 1024, 0, 16 * 1024 * 1024 * 1024).about('in-memory cache bound (without `REDIS_URL`)'),
+  BATCH_BODY_MAX_BYTES: env
+    .int(1024 * 1024, 1024, 64 * 1024 * 1024)
+    .about('largest `POST /batch` body; a larger one is refused with 413 while it is read'),
   WEBHOOK_RETRY_BASE_S: env.seconds(1, 0.01, 60).about('first webhook retry delay; doubles per attempt (5 attempts)'),
   // As the original service: 2 x cores (max 12) PDF renders, 8 x cores (max 50) batch downloads.
   PDF_CONCURRENCY: env.int(Math.min(2 * cores, 12), 1, 256).about('PDF pool size', '2 x cores, at most 12'),

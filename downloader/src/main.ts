@@ -16,6 +16,7 @@ import { Semaphore } from './semaphore.ts';
 import { withRequestTiming } from './telemetry/requestTiming.ts';
 import { createTelemetry } from './telemetry/telemetry.ts';
 import { UpstreamClient } from './upstream/client.ts';
+import { SsrfPolicy } from './upstream/ssrfPolicy.ts';
 import { VERSION } from './version.ts';
 
 function fail(message: string): never {
@@ -48,12 +49,19 @@ const webhook = secret
   ? (url: string, payload: unknown) =>
       deliverWebhook(url, payload, { upstream, secret, emit: telemetry.emit, baseDelayMs: config.WEBHOOK_RETRY_BASE_S * 1000 })
   : undefined;
+const ssrf = new SsrfPolicy({ allowPrivate: config.DOWNLOADER_ALLOW_PRIVATE });
 const runner = new JobRunner({ store, upstream, pool: pools.batch, emit: telemetry.emit, webhook });
 const app = createApp({
   version: VERSION,
   startedAt,
   upstream,
-  jobs: { runner, store, webhooks: webhook !== undefined },
+  jobs: {
+    runner,
+    store,
+    webhooks: webhook !== undefined,
+    maxBodyBytes: config.BATCH_BODY_MAX_BYTES,
+    webhookAllowed: (url) => ssrf.allows(url),
+  },
   apiKey: config.DOWNLOADER_KEY,
   cache: cacheLayer(contentCache, telemetry.emit),
   pdf,

@@ -67,3 +67,57 @@ describe("hostile input gets a 4xx JSON error, and counts as the caller's", () =
     expect(sut.downloader.output()).not.toContain('unhandled error');
   });
 });
+
+describe('POST /batch against hostile bodies and webhooks', () => {
+  const sut = new SystemUnderTest({ WEBHOOK_SECRET: 'shh', BATCH_BODY_MAX_BYTES: '4096' });
+  beforeAll(() => sut.start());
+  afterAll(() => sut.stop());
+  const post = (body: BodyInit, headers: Record<string, string> = {}) =>
+    fetch(`${sut.base}/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+  const rss = async () =>
+    (await (await fetch(`http://127.0.0.1:${sut.adminPort}/internal/stats`)).json()).process.resident_memory_bytes as number;
+
+  it('refuses a body over BATCH_BODY_MAX_BYTES with 413 JSON, declared or streamed, and reads no more of it', async () => {
+    const declared = await post(JSON.stringify({ urls: [{ url: `https://example.com/${'a'.repeat(5000)}` }] }));
+    expect(declared.status).toBe(413);
+    expect(await declared.json()).toMatchObject({ success: false, error_type: 'body_too_large' });
+    const before = await rss();
+    // 50 MiB in 1 MiB chunks with no Content-Length: refused while reading.
+    const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 50) controller.close();
+        else {
+          sent++;
+          controller.enqueue(chunk);
+        }
+      },
+    });
+    const streamed = await post(stream).catch((e: Error) => e);
+    if (!(streamed instanceof Error)) {
+      expect(streamed.status).toBe(413);
+      expect(await streamed.json()).toMatchObject({ error_type: 'body_too_large' });
+    }
+    expect((await rss()) - before).toBeLessThan(30 * 1024 * 1024);
+    expect((await fetch(`${sut.base}/health`)).status).toBe(200);
+  });
+
+  it.each([
+    'http://127.0.0.1:8001/internal/stats',
+    'http://169.254.169.254/latest/meta-data/',
+    'http://[::ffff:127.0.0.1]/',
+    'file:///etc/passwd',
+    'javascript:alert(1)',
+    'http://localhost/hook',
+  ])('refuses webhook_url %s at submit with 400 invalid_url', async (hook) => {
+    const res = await post(JSON.stringify({ urls: [{ url: 'https://example.com/' }], webhook_url: hook }));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ success: false, error_type: 'invalid_url' });
+  });
+});

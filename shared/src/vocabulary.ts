@@ -69,6 +69,11 @@ export const ERROR_TYPES = {
     cause: 'client',
     when: 'the request line or headers passed the HTTP server limit, e.g. a 100 kB URL (answered by the server itself)',
   },
+  body_too_large: {
+    status: 413,
+    cause: 'client',
+    when: 'a request body over its limit (`BATCH_BODY_MAX_BYTES`), refused while it is read',
+  },
   unsupported_format: { status: 406, cause: 'client', when: 'no known type in `Accept`' },
   too_large: { status: 413, cause: 'target', when: 'the target body passed 20 MiB (streamed, never buffered whole)' },
   unsupported_content: { status: 415, cause: 'client', when: 'text or Markdown asked of binary content' },

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { ApiError, errorResponse } from '../apiError.ts';
 import { batchRequestSchema, describeIssue } from '../jobs/batchRequest.ts';
 import { statusView } from '../jobs/job.ts';
@@ -10,6 +11,10 @@ export interface JobRouteDeps {
   store: JobStore;
   /** Whether webhook_url can be honoured (a WEBHOOK_SECRET to sign with is configured). */
   webhooks: boolean;
+  /** BATCH_BODY_MAX_BYTES: larger bodies are refused while they are read, not after. */
+  maxBodyBytes: number;
+  /** The SSRF rule, asked at submit so a refused webhook_url is a 400 now, not a silent failure later. */
+  webhookAllowed: (url: string) => Promise<boolean>;
 }
 
 const notFound = (c: Context) => errorResponse(c, new ApiError('not_found', `job ${c.req.param('job_id')} not found`));
@@ -38,10 +43,17 @@ export function jobRoutes(deps: JobRouteDeps) {
       if (!parsed.success) return errorResponse(c, new ApiError('invalid_request', describeIssue(parsed.error)));
       const bad = parsed.data.urls.find((u) => !/^https?:\/\//i.test(u.url) || !URL.canParse(u.url));
       if (bad) return errorResponse(c, new ApiError('invalid_url', `not an http(s) URL: ${bad.url.slice(0, 200)}`));
-      if (parsed.data.webhook_url && !deps.webhooks) {
+      const hook = parsed.data.webhook_url;
+      if (hook && !deps.webhooks) {
         return errorResponse(
           c,
           new ApiError('webhooks_disabled', 'webhook_url needs the server to be configured with WEBHOOK_SECRET'),
+        );
+      }
+      if (hook && !(await deps.webhookAllowed(hook))) {
+        return errorResponse(
+          c,
+          new ApiError('invalid_url', `webhook_url is refused: not an http(s) URL of a public address: ${hook.slice(0, 200)}`),
         );
       }
       const job = await deps.runner.submit(parsed.data);
@@ -72,6 +84,10 @@ export function jobRoutes(deps: JobRouteDeps) {
     },
   };
   return {
+    bodyLimit: bodyLimit({
+      maxSize: deps.maxBodyBytes,
+      onError: (c) => errorResponse(c, new ApiError('body_too_large', `the body is larger than ${deps.maxBodyBytes} bytes`)),
+    }),
     submit: guardStore(routes.submit),
     status: guardStore(routes.status),
     results: guardStore(routes.results),
