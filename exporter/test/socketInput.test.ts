@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { ExporterUnderTest, lognormal, RawEventClient, sumSamples } from '@dl/testkit';
+import { ExporterUnderTest, lognormal, RawEventClient, sumSamples, waitFor } from '@dl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ts = () => Date.now();
@@ -56,6 +56,28 @@ describe('garbage on the socket', () => {
     expect(sumSamples(m, 'downloader_requests_total', { endpoint: '/garbage-test' })).toBe(bad.length + 1);
     expect(client.acked).toBe(lines);
     client.close();
+  });
+
+  it('counts every line of clients that write and close at once, and rejects an unfinished last line as truncated', async () => {
+    const before = await exp.metrics();
+    const clients = 40;
+    const perClient = 500;
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        const c = await RawEventClient.connect(exp.socketPath);
+        c.close(`${request('/write-and-close', 0.01).repeat(perClient)}{"v":1,"kind":"request","ts":1`);
+      }),
+    );
+    const m = await waitFor('every line counted', async () => {
+      const x = await exp.metrics();
+      const truncated = sumSamples(x, 'exporter_events_rejected_total', { reason: 'truncated' });
+      return truncated - sumSamples(before, 'exporter_events_rejected_total', { reason: 'truncated' }) >= clients ? x : undefined;
+    });
+    expect(sumSamples(m, 'downloader_requests_total', { endpoint: '/write-and-close' })).toBe(clients * perClient);
+    expect(
+      sumSamples(m, 'exporter_events_rejected_total', { reason: 'truncated' }) -
+        sumSamples(before, 'exporter_events_rejected_total', { reason: 'truncated' }),
+    ).toBe(clients);
   });
 
   it('keeps memory flat through 200 MB of over-long lines', async () => {

@@ -2,7 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import { type EventInput, eventSchemas, MAX_LINE_BYTES, type TelemetryEvent, WIRE_VERSION } from './events.ts';
 import { EVENT_KINDS, type EventKind } from './vocabulary.ts';
 
-export const REJECT_REASONS = ['not_json', 'too_long', 'unknown_kind', 'bad_field', 'bad_version'] as const;
+/** Why a line was not aggregated; `truncated`: a connection ended in the middle of a line. */
+export const REJECT_REASONS = ['not_json', 'too_long', 'unknown_kind', 'bad_field', 'bad_version', 'truncated'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export type DecodeResult = { ok: true; event: TelemetryEvent } | { ok: false; reason: RejectReason };

@@ -34,7 +34,9 @@ export class RawEventClient {
     return waitFor(`ack of ${lines} lines (have ${this.acked})`, () => (this.acked >= lines ? this.acked : undefined), timeoutMs);
   }
 
-  close(): void {
-    this.socket.end();
+  /** Ends the connection, after writing `last` when given (a client that writes and closes at once). */
+  close(last?: string | Buffer): void {
+    if (last === undefined) this.socket.end();
+    else this.socket.end(last);
   }
 }

@@ -130,7 +130,8 @@ describe('exporter app, in process', () => {
       exporter_events_rejected_total{reason="too_long"} 0
       exporter_events_rejected_total{reason="unknown_kind"} 0
       exporter_events_rejected_total{reason="bad_field"} 0
-      exporter_events_rejected_total{reason="bad_version"} 0"
+      exporter_events_rejected_total{reason="bad_version"} 0
+      exporter_events_rejected_total{reason="truncated"} 0"
     `);
     expect(text).toContain('exporter_event_delay_seconds_bucket{le="0.05"} 4');
     expect(text).toContain('downloader_component_up{component="downloader"} 0');

@@ -21,6 +21,7 @@ export function createIngest({ config, next, clock, log }: IngestDeps) {
           mode: config.EVENTS_SOCKET_MODE,
           onLine: (bytes, start, end) => decoder.handleLine(bytes, start, end, 'socket'),
           onTooLong: () => decoder.reject('too_long'),
+          onTruncated: () => decoder.reject('truncated'),
         })
       : undefined;
   const stream =

@@ -48,6 +48,18 @@ export class LineFramer {
     return this.partLength;
   }
 
+  /**
+   * The stream has ended: an unfinished last line (bytes with no newline after them) is dropped and
+   * reported, so nothing a client wrote goes unseen. Returns whether there was one.
+   */
+  finish(): boolean {
+    const unfinished = this.partLength > 0 || this.discarding;
+    this.parts = [];
+    this.partLength = 0;
+    this.discarding = false;
+    return unfinished;
+  }
+
   private keep(rest: Buffer): void {
     if (rest.length === 0 || this.discarding) return;
     if (this.partLength + rest.length > this.maxLine) {

@@ -9,6 +9,8 @@ export interface SocketReceiverOptions {
   /** Aggregates one line synchronously. */
   onLine: (bytes: Buffer, start: number, end: number) => void;
   onTooLong: () => void;
+  /** A connection ended in the middle of a line. */
+  onTruncated: () => void;
   /** Acknowledgements are written at most this long after the lines they cover were consumed. */
   ackDelayMs?: number;
 }
@@ -69,11 +71,13 @@ export class SocketReceiver implements EventSource {
     const delay = this.options.ackDelayMs ?? 20;
     let consumed = 0;
     let lastAckAt = 0;
+    let ended = false;
     let ackTimer: NodeJS.Timeout | undefined;
     const ack = () => {
       ackTimer = undefined;
       lastAckAt = performance.now();
-      if (!socket.writable || socket.writableLength > ACK_BACKLOG_LIMIT) return;
+      // Never after the peer has ended: nobody reads it, and the write would fail the socket.
+      if (ended || !socket.writable || socket.writableLength > ACK_BACKLOG_LIMIT) return;
       socket.write(`${consumed}\n`);
     };
     const framer = new LineFramer(MAX_LINE_BYTES, this.options.onLine, this.options.onTooLong);
@@ -84,6 +88,11 @@ export class SocketReceiver implements EventSource {
       // a stream of chunks is acknowledged once per delay.
       if (performance.now() - lastAckAt >= delay) ack();
       else ackTimer = setTimeout(ack, delay);
+    });
+    socket.on('end', () => {
+      ended = true;
+      clearTimeout(ackTimer);
+      if (framer.finish()) this.options.onTruncated();
     });
     socket.on('error', () => {});
     socket.on('close', () => {
