@@ -2,6 +2,7 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { ApiError, errorResponse, toApiError } from './apiError.ts';
 import { createKeyCheck } from './auth.ts';
 import type { CacheLayer } from './cache/cache.ts';
+import { createErrorLog } from './errorLog.ts';
 import type { PdfRenderer } from './pdf/pdfRenderer.ts';
 import { downloadHandler } from './routes/download.ts';
 import { type JobRouteDeps, jobRoutes } from './routes/jobs.ts';
@@ -20,6 +21,8 @@ export interface AppDeps {
   apiKey?: string;
   cache?: CacheLayer;
   pdf?: PdfRenderer;
+  /** Where unexpected errors go; by default once per kind per minute on stderr. */
+  logError?: (err: unknown) => void;
 }
 
 type Method = 'GET' | 'POST' | 'DELETE';
@@ -100,9 +103,10 @@ export function createApp(deps: AppDeps): Hono {
     return errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`));
   });
   // The one error funnel: every failure a handler throws is answered here, with the shared table's status.
+  const logError = deps.logError ?? createErrorLog();
   app.onError((err, c) => {
     const e = toApiError(err);
-    if (e.type === 'internal') console.error('downloader: unhandled error', err);
+    if (e.type === 'internal') logError(err);
     return errorResponse(c, e);
   });
   return app;
