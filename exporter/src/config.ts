@@ -21,6 +21,9 @@ export const exporterEnv = {
   DOWNLOADER_STATS_URL: env
     .url('http://127.0.0.1:8001/internal/stats', ['http', 'https'])
     .about("the downloader's admin stats, polled"),
+  SCRAPE_REUSE_MS: env
+    .int(250, 0, 60_000)
+    .about('a rendered `/metrics` or JSON view answers every request for this long; concurrent requests always share one render'),
   POLL_INTERVAL_S: env.seconds(5, 0.1, 3600).about('how often the downloader and Redis are polled'),
   HEALTH_WINDOW: env.seconds(300, 10, 1800).about('the window the health score judges'),
   DASHBOARD_SAMPLE_S: env.seconds(5, 0.1, 60).about("how often /dashboard's history is sampled (360 points kept)"),

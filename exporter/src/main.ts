@@ -26,7 +26,7 @@ try {
 } catch (err) {
   fail(`exporter: cannot start: ${err instanceof Error ? err.message : String(err)}`);
 }
-const app = createExporterApp(exporter, { token: config.METRICS_TOKEN });
+const app = createExporterApp(exporter, { token: config.METRICS_TOKEN, reuseMs: config.SCRAPE_REUSE_MS });
 const server = serve({ fetch: app.fetch, port: config.EXPORTER_PORT, hostname: config.EXPORTER_HOST }, (info) => {
   const base = `http://${config.EXPORTER_HOST}:${info.port}`;
   const source = {

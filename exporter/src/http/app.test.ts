@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { RawEventClient } from '@dl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.ts';
@@ -188,6 +189,37 @@ describe('exporter app, in process', () => {
     for (const open of ['/healthz', '/readyz', '/dashboard', '/dashboard/uplot.js'])
       expect((await guarded.request(open)).status).toBe(200);
     expect(() => createExporterApp(exporter, { token: '' })).toThrow(/empty secret/);
+  });
+
+  it('shares one render among a storm of concurrent scrapes, and reuses it for SCRAPE_REUSE_MS', async () => {
+    let renders = 0;
+    const counting = {
+      ...exporter,
+      views: exporter.views,
+      ready: exporter.ready,
+      render: (format: Parameters<Exporter['render']>[0]) => {
+        renders++;
+        return exporter.render(format);
+      },
+    };
+    const stormy = createExporterApp(counting, { reuseMs: 1_000, now: () => clock.now() });
+    const bodies = await Promise.all(Array.from({ length: 200 }, async () => (await stormy.request('/metrics')).text()));
+    expect(renders).toBe(1);
+    expect(new Set(bodies).size).toBe(1);
+    await stormy.request('/metrics');
+    expect(renders).toBe(1); // still within the reuse time
+    clock.advance(1_001);
+    await stormy.request('/metrics');
+    expect(renders).toBe(2);
+    await stormy.request('/metrics', { headers: { accept: 'application/openmetrics-text' } });
+    expect(renders).toBe(3); // each format is its own render
+  });
+
+  it('gzips /metrics when the scraper accepts it', async () => {
+    const res = await app().request('/metrics', { headers: { 'accept-encoding': 'gzip' } });
+    expect(res.headers.get('content-encoding')).toBe('gzip');
+    const text = gunzipSync(Buffer.from(await res.arrayBuffer())).toString('utf8');
+    expect(text).toContain('# TYPE downloader_requests_total counter');
   });
 
   it('answers unknown routes with a JSON 404', async () => {

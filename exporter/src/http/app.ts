@@ -1,12 +1,18 @@
 import { bearerToken, createTokenCheck } from '@dl/shared';
 import { type Context, Hono } from 'hono';
+import { compress } from 'hono/compress';
 import type { Exporter } from '../exporter.ts';
 import { CONTENT_TYPES, negotiateFormat } from '../exposition/exposition.ts';
+import type { ExpositionFormat } from '../exposition/families.ts';
 import { type Asset, loadDashboardAssets } from './dashboard/assets.ts';
+import { shared } from './shared.ts';
 
 export interface ExporterAppOptions {
   /** METRICS_TOKEN: when set, every route but the probes and the dashboard's static files needs it. */
   token?: string;
+  /** SCRAPE_REUSE_MS: how long a rendered view answers further requests (0: only while it renders). */
+  reuseMs?: number;
+  now?: () => number;
 }
 
 const error = (c: Context, status: 400 | 401 | 404, errorType: string, message: string) =>
@@ -19,6 +25,10 @@ export function createExporterApp(
 ): Hono {
   const app = new Hono();
   const { views } = exporter;
+  const reuse = options.reuseMs ?? 0;
+  const now = options.now ?? Date.now;
+  const render = shared((format: ExpositionFormat) => exporter.render(format), reuse, now);
+  const view = shared((name: 'performance' | 'health' | 'live') => views[name](), reuse, now);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => (exporter.ready() ? c.json({ status: 'ready' }) : c.json({ status: 'not_ready' }, 503)));
@@ -42,16 +52,17 @@ export function createExporterApp(
     });
   }
 
+  app.use('/metrics', compress());
   app.get('/metrics', async (c) => {
     const format = negotiateFormat(c.req.header('accept'));
-    const body = await exporter.render(format);
+    const body = await render(format);
     const headers = { 'content-type': CONTENT_TYPES[format] };
     return typeof body === 'string' ? c.body(body, 200, headers) : c.body(new Uint8Array(body), 200, headers);
   });
 
-  app.get('/metrics/performance', (c) => c.json(views.performance()));
-  app.get('/metrics/health-score', (c) => c.json(views.health()));
-  app.get('/metrics/live', (c) => c.json(views.live()));
+  app.get('/metrics/performance', async (c) => c.json(await view('performance')));
+  app.get('/metrics/health-score', async (c) => c.json(await view('health')));
+  app.get('/metrics/live', async (c) => c.json(await view('live')));
   app.get('/metrics/live/history', (c) => {
     const since = Number(c.req.query('since') ?? 0);
     if (!Number.isFinite(since) || since < 0) return error(c, 400, 'bad_request', 'since must be epoch milliseconds >= 0');
