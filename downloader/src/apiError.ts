@@ -1,5 +1,6 @@
 import { ERROR_TYPES, type ErrorType } from '@dl/shared';
 import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { RenderError } from './content/render.ts';
 import { PdfError } from './pdf/pdfRenderer.ts';
 import { tagErrorType } from './telemetry/requestTiming.ts';
@@ -14,6 +15,7 @@ export class ApiError extends Error {
     readonly type: ErrorType,
     message: string,
     readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -27,6 +29,9 @@ export class ApiError extends Error {
     return { success: false, error: this.message, error_type: this.type, ...this.extra };
   }
 }
+
+/** How long a caller turned away by a full queue should wait. */
+export const RETRY_LATER = { 'retry-after': '5' };
 
 /** The one mapping of everything that can fail a download (fetch, render, PDF) to an ApiError. */
 export function toApiError(err: unknown): ApiError {
@@ -47,11 +52,13 @@ export function toApiError(err: unknown): ApiError {
     }
   }
   if (err instanceof PdfError) {
+    if (err.outcome === 'queue_full') return new ApiError('queue_full', err.message, {}, RETRY_LATER);
     const type = {
       unavailable: 'pdf_unavailable',
       timeout: 'upstream_timeout',
       blocked: 'blocked_target',
       error: 'upstream_error',
+      abandoned: 'client_closed',
     } as const;
     return new ApiError(type[err.outcome], err.message);
   }
@@ -68,5 +75,6 @@ export function targetStatusError(status: number): ApiError {
 export function errorResponse(c: Context, err: unknown): Response {
   const e = toApiError(err);
   tagErrorType(c.req.raw, e.type);
-  return c.json(e.toJSON(), e.status);
+  // 499 (nginx's "client closed request") is not in Hono's list of statuses; Node writes it all the same.
+  return c.json(e.toJSON(), e.status as ContentfulStatusCode, e.headers);
 }

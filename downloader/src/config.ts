@@ -30,6 +30,12 @@ export const downloaderEnv = {
   WEBHOOK_RETRY_BASE_S: env.seconds(1, 0.01, 60).about('first webhook retry delay; doubles per attempt (5 attempts)'),
   // As the original service: 2 x cores (max 12) PDF renders, 8 x cores (max 50) batch downloads.
   PDF_CONCURRENCY: env.int(Math.min(2 * cores, 12), 1, 256).about('PDF pool size', '2 x cores, at most 12'),
+  PDF_QUEUE_MAX: env
+    .int(32, 0, 100_000)
+    .about('PDF renders that may wait for a slot; past it: 503 `queue_full` with `Retry-After`'),
+  BATCH_QUEUE_MAX: env
+    .int(1000, 0, 1_000_000)
+    .about('batch fetches that may wait for a slot; a job that would pass it is refused at submit with 503 `queue_full`'),
   BATCH_CONCURRENCY: env.int(Math.min(8 * cores, 50), 1, 1024).about('batch pool size', '8 x cores, at most 50'),
 };
 

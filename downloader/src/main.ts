@@ -29,7 +29,10 @@ const config = loadConfigOrExit(() => loadDownloaderConfig(process.env));
 const startedAt = Date.now();
 const telemetry = createTelemetry({ config, version: VERSION, startedAt });
 const sampler = createProcessSampler();
-const pools = { pdf: new Semaphore(config.PDF_CONCURRENCY), batch: new Semaphore(config.BATCH_CONCURRENCY) };
+const pools = {
+  pdf: new Semaphore(config.PDF_CONCURRENCY, config.PDF_QUEUE_MAX),
+  batch: new Semaphore(config.BATCH_CONCURRENCY, config.BATCH_QUEUE_MAX),
+};
 const upstream = new UpstreamClient({ allowPrivate: config.DOWNLOADER_ALLOW_PRIVATE, emit: telemetry.emit });
 const store = config.REDIS_URL
   ? new RedisJobStore(config.REDIS_URL, config.JOB_TTL_S * 1000)
@@ -60,6 +63,7 @@ const app = createApp({
     store,
     webhooks: webhook !== undefined,
     maxBodyBytes: config.BATCH_BODY_MAX_BYTES,
+    batchRoom: (n) => pools.batch.hasRoom(n),
     webhookAllowed: (url) => ssrf.allows(url),
   },
   apiKey: config.DOWNLOADER_KEY,

@@ -228,3 +228,37 @@ describe.skipIf(!hasRedis)('batch jobs in Redis', () => {
     expect(await download.text()).toBe('stored in redis');
   });
 });
+
+describe('the batch queue is bounded', () => {
+  const origin = new Origin();
+  const held: ServerResponse[] = [];
+  const sut = new SystemUnderTest({ DOWNLOADER_ALLOW_PRIVATE: '1', BATCH_CONCURRENCY: '1', BATCH_QUEUE_MAX: '1' });
+  beforeAll(async () => {
+    await origin.start();
+    origin.route('/hold', (_req, res) => void held.push(res));
+    await sut.start();
+  });
+  afterAll(async () => {
+    for (const r of held.splice(0)) r.end('late');
+    await sut.stop();
+    await origin.stop();
+  });
+  const post = (body: unknown) =>
+    fetch(`${sut.base}/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('refuses a job at submit with 503 queue_full and Retry-After when the pool cannot queue its fetches', async () => {
+    const first = await post({
+      urls: [{ url: `${origin.base}/hold?a` }, { url: `${origin.base}/hold?b` }],
+      concurrency_limit: 2,
+    });
+    expect(first.status).toBe(202);
+    await waitFor('one fetch running, one queued', async () => {
+      const s = await getJson<Stats>(`http://127.0.0.1:${sut.adminPort}/internal/stats`);
+      return (s.pools.batch.active === 1 && s.pools.batch.queued === 1) || undefined;
+    });
+    const refused = await post({ urls: [{ url: `${origin.base}/hold?c` }] });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(await refused.json()).toMatchObject({ success: false, error_type: 'queue_full' });
+  });
+});

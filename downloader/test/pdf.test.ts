@@ -101,3 +101,63 @@ describe.skipIf(!ok)('PDF navigation to a private address', () => {
     expect(await res.json()).toMatchObject({ success: false, error_type: 'blocked_target' });
   });
 });
+
+describe.skipIf(!ok)('the PDF queue is bounded, and a client that leaves takes its render with it', () => {
+  const origin = new Origin();
+  const sut = new SystemUnderTest(
+    { DOWNLOADER_ALLOW_PRIVATE: '1', PDF_CONCURRENCY: '1', PDF_QUEUE_MAX: '1' },
+    { POLL_INTERVAL_S: '0.3' },
+  );
+  beforeAll(async () => {
+    await origin.start();
+    origin.route('/slow', (_req, res) => {
+      setTimeout(() => res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE), 1_500);
+    });
+    await sut.start();
+  });
+  afterAll(async () => {
+    await sut.stop();
+    await origin.stop();
+  });
+  const pdfOutcomes = async (outcome: string) => sumSamples(await sut.metrics(), 'downloader_pdf_renders_total', { outcome });
+
+  it('answers 503 queue_full with Retry-After once one render runs and one waits', async () => {
+    const get = (i: number) => fetch(`${sut.base}/${origin.base}/slow?q=${i}`, { headers: { accept: 'application/pdf' } });
+    const running = get(1);
+    await waitFor('one render running', async () => {
+      const s = await getJson<{ pools: { pdf: { active: number } } }>(`http://127.0.0.1:${sut.adminPort}/internal/stats`);
+      return s.pools.pdf.active === 1 || undefined;
+    });
+    const waiting = get(2);
+    await waitFor('one render queued', async () => {
+      const s = await getJson<{ pools: { pdf: { queued: number } } }>(`http://127.0.0.1:${sut.adminPort}/internal/stats`);
+      return s.pools.pdf.queued === 1 || undefined;
+    });
+    const refused = await get(3);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(await refused.json()).toMatchObject({ success: false, error_type: 'queue_full' });
+    expect((await running).status).toBe(200);
+    expect((await waiting).status).toBe(200);
+    await waitFor('queue_full counted', async () => ((await pdfOutcomes('queue_full')) === 1 ? true : undefined));
+  });
+
+  it('stops a render, queued or running, whose client gave up', async () => {
+    const before = origin.hits.get('/slow') ?? 0;
+    const gaveUp = await Promise.all(
+      Array.from({ length: 2 }, (_, i) =>
+        fetch(`${sut.base}/${origin.base}/slow?gone=${i}`, {
+          headers: { accept: 'application/pdf' },
+          signal: AbortSignal.timeout(300),
+        }).catch((e: Error) => e.name),
+      ),
+    );
+    expect(gaveUp).toEqual(['TimeoutError', 'TimeoutError']);
+    await waitFor('both renders abandoned', async () => ((await pdfOutcomes('abandoned')) === 2 ? true : undefined), 10_000);
+    const s = await getJson<{ pools: { pdf: { active: number; queued: number } } }>(
+      `http://127.0.0.1:${sut.adminPort}/internal/stats`,
+    );
+    expect(s.pools.pdf).toMatchObject({ active: 0, queued: 0 });
+    expect((origin.hits.get('/slow') ?? 0) - before).toBeLessThanOrEqual(1); // the queued one never reached the origin
+  });
+});

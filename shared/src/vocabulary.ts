@@ -12,7 +12,8 @@ export const UPSTREAM_OUTCOMES = ['ok', 'http_error', 'timeout', 'network', 'blo
 export type UpstreamOutcome = (typeof UPSTREAM_OUTCOMES)[number];
 export const CACHE_RESULTS = ['hit', 'miss', 'error'] as const;
 export type CacheResult = (typeof CACHE_RESULTS)[number];
-export const PDF_OUTCOMES = ['ok', 'error', 'timeout', 'unavailable'] as const;
+/** `queue_full`: refused, every slot busy and the queue at its cap; `abandoned`: its client went away. */
+export const PDF_OUTCOMES = ['ok', 'error', 'timeout', 'unavailable', 'queue_full', 'abandoned'] as const;
 export type PdfOutcome = (typeof PDF_OUTCOMES)[number];
 export const WEBHOOK_OUTCOMES = ['ok', 'failed'] as const;
 export const JOB_STATUSES = ['created', 'completed', 'failed', 'cancelled'] as const;
@@ -31,7 +32,7 @@ export const ERROR_CAUSES = ['client', 'target', 'service'] as const;
 export type ErrorCause = (typeof ERROR_CAUSES)[number];
 
 interface ErrorTypeInfo {
-  readonly status: 400 | 401 | 403 | 404 | 406 | 408 | 413 | 415 | 431 | 500 | 502 | 503 | 504;
+  readonly status: 400 | 401 | 403 | 404 | 406 | 408 | 413 | 415 | 431 | 499 | 500 | 502 | 503 | 504;
   readonly cause: ErrorCause;
   readonly when: string;
 }
@@ -75,6 +76,11 @@ export const ERROR_TYPES = {
     when: 'a request body over its limit (`BATCH_BODY_MAX_BYTES`), refused while it is read',
   },
   unsupported_format: { status: 406, cause: 'client', when: 'no known type in `Accept`' },
+  client_closed: {
+    status: 499,
+    cause: 'client',
+    when: 'the client went away before the answer was ready (its queued or running PDF render was stopped); nobody receives it',
+  },
   too_large: { status: 413, cause: 'target', when: 'the target body passed 20 MiB (streamed, never buffered whole)' },
   unsupported_content: { status: 415, cause: 'client', when: 'text or Markdown asked of binary content' },
   internal: { status: 500, cause: 'service', when: 'a bug: the downloader failed on its own' },
@@ -85,6 +91,11 @@ export const ERROR_TYPES = {
   },
   upstream_unavailable: { status: 503, cause: 'target', when: "the target host's circuit breaker is open" },
   pdf_unavailable: { status: 503, cause: 'service', when: 'PDF asked and no browser can be launched' },
+  queue_full: {
+    status: 503,
+    cause: 'service',
+    when: 'every slot of the PDF or batch pool is busy and its queue is at its cap (`PDF_QUEUE_MAX`, `BATCH_QUEUE_MAX`); `Retry-After` says when to come back',
+  },
   jobs_unavailable: { status: 503, cause: 'service', when: 'the job store (Redis) is unreachable' },
   upstream_timeout: { status: 504, cause: 'target', when: 'connect, headers or body timeout, or a PDF render timeout' },
 } as const satisfies Record<string, ErrorTypeInfo>;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import type { EventInput } from '@dl/shared';
+import type { EventInput, PdfOutcome } from '@dl/shared';
 import type { Browser } from 'playwright-core';
-import type { Semaphore } from '../semaphore.ts';
+import { QueueFullError, type Semaphore } from '../semaphore.ts';
 import { SsrfPolicy } from '../upstream/ssrfPolicy.ts';
 import { CHROMIUM_FLAGS } from './chromiumFlags.ts';
 
@@ -17,7 +17,7 @@ export interface PdfOptions {
 /** Why a render produced no PDF; the route maps it to 503/504/403/502. */
 export class PdfError extends Error {
   constructor(
-    readonly outcome: 'error' | 'timeout' | 'unavailable' | 'blocked',
+    readonly outcome: Exclude<PdfOutcome, 'ok'> | 'blocked',
     message: string,
   ) {
     super(message);
@@ -44,9 +44,13 @@ export class PdfRenderer {
 
   private launchFailed: string | undefined;
 
-  async render(url: string): Promise<Buffer> {
+  /**
+   * Renders `url`. Refused at once when the PDF queue is full; abandoned (out of the queue, or its
+   * page closed) when `signal` aborts, as it does when the client goes away.
+   */
+  async render(url: string, signal?: AbortSignal): Promise<Buffer> {
     const started = performance.now();
-    const done = (outcome: 'ok' | 'error' | 'timeout' | 'unavailable') =>
+    const done = (outcome: PdfOutcome) =>
       this.o.emit({ kind: 'pdf', ts: Date.now(), outcome, duration_s: (performance.now() - started) / 1000 });
     if (!this.available) {
       done('unavailable');
@@ -59,7 +63,7 @@ export class PdfRenderer {
       done('error');
       throw new PdfError('blocked', `${url} is not a public address`);
     }
-    return this.o.pool.run(async () => {
+    const job = async () => {
       let browser: Browser;
       try {
         browser = await this.launch();
@@ -68,6 +72,8 @@ export class PdfRenderer {
         throw new PdfError('unavailable', (err as Error).message);
       }
       const context = await browser.newContext({ javaScriptEnabled: true });
+      const abandon = () => void context.close().catch(() => {});
+      signal?.addEventListener('abort', abandon, { once: true });
       try {
         await context.route('**/*', async (route) =>
           (await this.policy.allows(route.request().url())) ? route.continue() : route.abort('blockedbyclient'),
@@ -78,13 +84,31 @@ export class PdfRenderer {
         done('ok');
         return pdf;
       } catch (err) {
+        if (signal?.aborted) {
+          done('abandoned');
+          throw new PdfError('abandoned', 'the client went away; the render was stopped');
+        }
         const timeout = (err as Error).name === 'TimeoutError';
         done(timeout ? 'timeout' : 'error');
         throw new PdfError(timeout ? 'timeout' : 'error', (err as Error).message.split('\n')[0] ?? 'render failed');
       } finally {
+        signal?.removeEventListener('abort', abandon);
         await context.close().catch(() => {});
       }
-    });
+    };
+    try {
+      return await this.o.pool.run(job, signal);
+    } catch (err) {
+      if (err instanceof QueueFullError) {
+        done('queue_full');
+        throw new PdfError('queue_full', `every PDF slot is busy and ${this.o.pool.maxQueue} renders wait; try again shortly`);
+      }
+      if (signal?.aborted && !(err instanceof PdfError)) {
+        done('abandoned'); // left the queue before it started
+        throw new PdfError('abandoned', 'the client went away before the render started');
+      }
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

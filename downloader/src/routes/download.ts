@@ -30,7 +30,7 @@ export function downloadHandler(deps: DownloadDeps) {
     const format = formats.length === 1 ? (formats[0] as Format) : undefined;
     if (format === 'pdf') {
       if (!deps.pdf) throw new ApiError('pdf_unavailable', 'PDF rendering is not configured');
-      const pdf = await deps.pdf.render(target.url);
+      const pdf = await deps.pdf.render(target.url, c.req.raw.signal);
       return c.body(new Uint8Array(pdf), 200, {
         'content-type': 'application/pdf',
         'x-original-url': target.url,
@@ -88,7 +88,10 @@ async function multiple(
       if (!pdf) errors.pdf = 'PDF rendering is not configured';
       else {
         try {
-          result.pdf = { content_type: 'application/pdf', content: (await pdf.render(doc.url)).toString('base64') };
+          result.pdf = {
+            content_type: 'application/pdf',
+            content: (await pdf.render(doc.url, c.req.raw.signal)).toString('base64'),
+          };
         } catch (err) {
           if (!(err instanceof PdfError)) throw err;
           errors.pdf = err.message;

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { ApiError, errorResponse } from '../apiError.ts';
+import { ApiError, errorResponse, RETRY_LATER } from '../apiError.ts';
 import { batchRequestSchema, describeIssue } from '../jobs/batchRequest.ts';
 import { statusView } from '../jobs/job.ts';
 import type { JobRunner } from '../jobs/jobRunner.ts';
@@ -13,6 +13,8 @@ export interface JobRouteDeps {
   webhooks: boolean;
   /** BATCH_BODY_MAX_BYTES: larger bodies are refused while they are read, not after. */
   maxBodyBytes: number;
+  /** Whether the batch pool can queue `n` more fetches (BATCH_QUEUE_MAX). */
+  batchRoom: (n: number) => boolean;
   /** The SSRF rule, asked at submit so a refused webhook_url is a 400 now, not a silent failure later. */
   webhookAllowed: (url: string) => Promise<boolean>;
 }
@@ -55,6 +57,10 @@ export function jobRoutes(deps: JobRouteDeps) {
           c,
           new ApiError('invalid_url', `webhook_url is refused: not an http(s) URL of a public address: ${hook.slice(0, 200)}`),
         );
+      }
+      // The job's workers each wait for a slot: refuse it now rather than queue past the cap.
+      if (!deps.batchRoom(Math.min(parsed.data.concurrency_limit, parsed.data.urls.length))) {
+        return errorResponse(c, new ApiError('queue_full', 'the batch pool is full; try again shortly', {}, RETRY_LATER));
       }
       const job = await deps.runner.submit(parsed.data);
       return c.json(
