@@ -134,6 +134,21 @@ describe('TelemetryEmitter', () => {
     expect(s.emitted).toBe(s.acknowledged + s.dropped);
   });
 
+  it('resends a backlog in slices of at most 1,024 lines, one per event-loop turn', async () => {
+    const { emitter, sink } = setup();
+    for (let i = 0; i < 5000; i++) emitter.emitLine(line(i)); // no transport yet: all buffered
+    sink.connect();
+    await new Promise((r) => setImmediate(r));
+    expect(sink.sent).toHaveLength(1);
+    expect(sink.sent[0]?.length).toBe(1024); // hello + 1,023 events
+    for (let turn = 0; turn < 10 && sink.sent.flat().length < 5001; turn++) await new Promise((r) => setImmediate(r));
+    await turn();
+    expect(sink.sent.every((batch) => batch.length <= 1024)).toBe(true);
+    expect(sink.sent.flat()).toHaveLength(5001);
+    expect(sink.sent.length).toBeGreaterThanOrEqual(5);
+    expect(emitter.stats()).toMatchObject({ emitted: 5000, buffered: 5000, dropped: 0 });
+  });
+
   it('waits for drain when the transport pushes back', async () => {
     const { emitter, sink } = setup();
     sink.connect();

@@ -32,6 +32,13 @@ export interface EmitterOptions {
   now?: () => number;
 }
 
+/**
+ * Most lines one write carries. A backlog (the resend after a reconnect: up to the whole buffer) goes
+ * out in slices on successive event-loop turns, so no turn spends more than about a millisecond on it
+ * and requests keep their latency while the exporter catches up.
+ */
+const SLICE_LINES = 1024;
+
 // Entry kinds in the queue. Only DATA counts in the ledger; HELLO is never resent on a new connection.
 const DATA = 0;
 const HELLO = 1;
@@ -144,12 +151,13 @@ export class TelemetryEmitter {
     this.flushTimer = undefined;
     this.flushImmediate = false;
     if (this.waitingDrain || !this.sink.ready) return;
-    const end = this.lines.length;
+    const end = Math.min(this.lines.length, this.sent + SLICE_LINES);
     if (this.sent >= end) return;
     const chunk = this.sent === end - 1 ? (this.lines[this.sent] as string) : this.lines.slice(this.sent, end).join('');
     const count = end - this.sent;
     this.sent = end;
     if (!this.sink.send(chunk, count)) this.waitingDrain = true;
+    else this.schedule(); // the rest of a backlog, on a later turn
   }
 
   private onAck(count: number): void {
