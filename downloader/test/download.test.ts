@@ -130,13 +130,20 @@ describe('GET /{url} with DOWNLOADER_ALLOW_PRIVATE off', () => {
     await origin.stop();
   });
 
-  it.each(['127.0.0.1', 'localhost', '[::1]', '2130706433', '127.1'])(
-    'refuses %s with 403 and never reaches it',
-    async (host) => {
-      const res = await fetch(`${sut.base}/http://${host}:${origin.port}/secret`);
-      expect(res.status).toBe(403);
-      expect(await res.json()).toMatchObject({ success: false, error_type: 'blocked_target' });
-      expect(origin.hits.get('/secret') ?? 0).toBe(0);
-    },
-  );
+  it.each([
+    '127.0.0.1',
+    'localhost',
+    '[::1]',
+    '2130706433',
+    '127.1',
+    '[::127.0.0.1]',
+    '[::7f00:1]',
+    '[::ffff:0:7f00:1]',
+    '[2002:7f00:1::]',
+  ])('refuses %s with 403 and never reaches it', async (host) => {
+    const res = await fetch(`${sut.base}/http://${host}:${origin.port}/secret`);
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ success: false, error_type: 'blocked_target' });
+    expect(origin.hits.get('/secret') ?? 0).toBe(0);
+  });
 });

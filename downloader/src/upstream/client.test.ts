@@ -179,5 +179,28 @@ describe('UpstreamClient', () => {
     ['fe80::1', true],
     ['224.0.0.1', true],
     ['not-an-ip', true],
+    // The notations that once passed (a connect was attempted): IPv4-compatible, -translated, 6to4
+    ['[::127.0.0.1]', true],
+    ['[::7f00:1]', true],
+    ['[::ffff:0:7f00:1]', true],
+    ['[2002:7f00:1::]', true],
+    // NAT64, local-use NAT64, Teredo, and other non-global entries of the IANA registries
+    ['64:ff9b::7f00:1', true],
+    ['64:ff9b:1::8.8.8.8', true],
+    ['2001:0:4136:e378:8000:63bf:80ff:fffe', true], // Teredo client 127.0.0.1
+    ['192.88.99.1', true],
+    ['100::1', true],
+    ['2001:2::1', true],
+    ['2001:db8::1', true],
+    ['169.254.169.254', true],
+    ['100.64.0.1', true],
+    ['198.18.0.1', true],
+    ['255.255.255.255', true],
+    ['0.0.0.0', true],
+    ['::', true],
+    // Embedded forms of public addresses reach public addresses
+    ['64:ff9b::8.8.8.8', false],
+    ['[2002:808:808::]', false],
+    ['::ffff:8.8.8.8', false],
   ])('isBlockedAddress(%s) = %s', (ip, expected) => expect(isBlockedAddress(ip)).toBe(expected));
 });
