@@ -145,7 +145,10 @@ describe('batch jobs (in-memory store) with a batch pool of 2', () => {
       return h.factors.saturation?.status === 'critical' ? h : undefined;
     });
     expect(health.factors.saturation).toMatchObject({ value: 100, penalty: 15 });
-    expect(sumSamples(await sut.metrics(), 'downloader_concurrency_utilization_percent', { pool: 'batch' })).toBe(100);
+    // /metrics may answer from a render up to SCRAPE_REUSE_MS old: wait for one made after the pool filled.
+    await waitFor('utilization 100 on /metrics', async () =>
+      sumSamples(await sut.metrics(), 'downloader_concurrency_utilization_percent', { pool: 'batch' }) === 100 ? true : undefined,
+    );
     // Release everything as it arrives until the job is done; the pool drains and the penalty goes.
     await waitFor('job done', async () => {
       release();

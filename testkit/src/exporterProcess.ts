@@ -4,9 +4,15 @@ import { join } from 'node:path';
 import { parseMetrics } from './metricsText.ts';
 import { freePort, type RunningProcess, startService, waitFor } from './processes.ts';
 
+/**
+ * Suites read /metrics right after the thing they count happened: every render fresh, unless a suite
+ * sets SCRAPE_REUSE_MS itself (concurrent scrapes still share one render; the app test covers reuse).
+ */
+const FRESH = { SCRAPE_REUSE_MS: '0' };
+
 /** Starts the exporter on `port` and `socketPath`; resolves once `/readyz` answers 200. */
 export async function launchExporter(port: number, socketPath: string, env: Record<string, string>): Promise<RunningProcess> {
-  const p = startService('exporter', { EXPORTER_PORT: String(port), EVENTS_SOCKET: socketPath, ...env });
+  const p = startService('exporter', { EXPORTER_PORT: String(port), EVENTS_SOCKET: socketPath, ...FRESH, ...env });
   await waitFor(
     'exporter ready',
     async () => {
@@ -33,6 +39,7 @@ export class ExporterUnderTest {
   async start(): Promise<this> {
     this.port = await freePort();
     this.process = startService('exporter', {
+      ...FRESH,
       EXPORTER_PORT: String(this.port),
       EVENTS_SOCKET: this.socketPath,
       ...this.env,
