@@ -144,15 +144,21 @@ describe.skipIf(!ok)('the PDF queue is bounded, and a client that leaves takes i
 
   it('stops a render, queued or running, whose client gave up', async () => {
     const before = origin.hits.get('/slow') ?? 0;
-    const gaveUp = await Promise.all(
-      Array.from({ length: 2 }, (_, i) =>
-        fetch(`${sut.base}/${origin.base}/slow?gone=${i}`, {
-          headers: { accept: 'application/pdf' },
-          signal: AbortSignal.timeout(300),
-        }).catch((e: Error) => e.name),
+    const clients = [new AbortController(), new AbortController()];
+    const requests = clients.map((c, i) =>
+      fetch(`${sut.base}/${origin.base}/slow?gone=${i}`, { headers: { accept: 'application/pdf' }, signal: c.signal }).catch(
+        (e: Error) => e.name,
       ),
     );
-    expect(gaveUp).toEqual(['TimeoutError', 'TimeoutError']);
+    // One render running, one waiting: then both clients give up.
+    await waitFor('one running, one queued', async () => {
+      const s = await getJson<{ pools: { pdf: { active: number; queued: number } } }>(
+        `http://127.0.0.1:${sut.adminPort}/internal/stats`,
+      );
+      return (s.pools.pdf.active === 1 && s.pools.pdf.queued === 1) || undefined;
+    });
+    for (const c of clients) c.abort();
+    expect(await Promise.all(requests)).toEqual(['AbortError', 'AbortError']);
     await waitFor('both renders abandoned', async () => ((await pdfOutcomes('abandoned')) === 2 ? true : undefined), 10_000);
     const s = await getJson<{ pools: { pdf: { active: number; queued: number } } }>(
       `http://127.0.0.1:${sut.adminPort}/internal/stats`,

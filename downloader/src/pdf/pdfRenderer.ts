@@ -72,15 +72,24 @@ export class PdfRenderer {
         throw new PdfError('unavailable', (err as Error).message);
       }
       const context = await browser.newContext({ javaScriptEnabled: true });
-      const abandon = () => void context.close().catch(() => {});
-      signal?.addEventListener('abort', abandon, { once: true });
+      // Every step races the client's signal: when it goes, the job ends at once and the slot is
+      // free; the context is closed behind it, which stops Chromium's work on the page.
+      const gone = new Promise<never>((_, reject) => {
+        const onAbort = () => reject(new PdfError('abandoned', 'the client went away; the render was stopped'));
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
+      });
+      gone.catch(() => {});
+      const step = <T>(p: Promise<T>) => Promise.race([p, gone]);
       try {
-        await context.route('**/*', async (route) =>
-          (await this.policy.allows(route.request().url())) ? route.continue() : route.abort('blockedbyclient'),
+        await step(
+          context.route('**/*', async (route) =>
+            (await this.policy.allows(route.request().url())) ? route.continue() : route.abort('blockedbyclient'),
+          ),
         );
-        const page = await context.newPage();
-        await page.goto(url, { waitUntil: 'load', timeout: this.o.timeoutMs });
-        const pdf = await page.pdf({ format: 'A4', printBackground: true });
+        const page = await step(context.newPage());
+        await step(page.goto(url, { waitUntil: 'load', timeout: this.o.timeoutMs }));
+        const pdf = await step(page.pdf({ format: 'A4', printBackground: true }));
         done('ok');
         return pdf;
       } catch (err) {
@@ -92,8 +101,12 @@ export class PdfRenderer {
         done(timeout ? 'timeout' : 'error');
         throw new PdfError(timeout ? 'timeout' : 'error', (err as Error).message.split('\n')[0] ?? 'render failed');
       } finally {
-        signal?.removeEventListener('abort', abandon);
-        await context.close().catch(() => {});
+        const closing = context
+          .unrouteAll({ behavior: 'ignoreErrors' })
+          .catch(() => {})
+          .then(() => context.close())
+          .catch(() => {});
+        if (!signal?.aborted) await closing;
       }
     };
     try {
