@@ -16,6 +16,9 @@ export interface PollerOptions<T> {
   log?: (message: string) => void;
 }
 
+/** How long a target may be unreachable after start before it is logged (the start-up race). */
+const STARTUP_GRACE_MS = 5_000;
+
 /**
  * Polls one target on its own timer, with a timeout. Keeps the last good value and whether the
  * target is up; logs only changes of state, so a target that stays down costs one line.
@@ -28,15 +31,21 @@ export class Poller<T> {
   previous: { value: T; at: number } | undefined;
   lastError: string | undefined;
   private cancelTimer: (() => void) | undefined;
+  private startedAt = 0;
+  private everUp = false;
+  /** A failure was logged and no recovery since: the next success says so. */
+  private loggedDown = false;
   private stopped = false;
   private readonly log: (message: string) => void;
 
   constructor(private readonly options: PollerOptions<T>) {
     this.log = options.log ?? ((m) => console.error(m));
+    this.startedAt = options.clock.now();
   }
 
   start(): void {
     this.stopped = false;
+    this.startedAt = this.options.clock.now();
     const loop = async () => {
       await this.pollNow();
       if (this.stopped) return;
@@ -62,13 +71,20 @@ export class Poller<T> {
         this.previous = { value: this.value, at: this.lastSuccessAt };
       this.value = value;
       this.lastSuccessAt = this.options.clock.now();
-      if (!this.up && this.lastError !== undefined) this.log(`exporter: ${this.options.target} is reachable again`);
+      if (this.loggedDown) this.log(`exporter: ${this.options.target} is reachable again`);
+      this.loggedDown = false;
+      this.everUp = true;
       this.up = true;
       this.lastError = undefined;
       ok = true;
     } catch (err) {
       const reason = signal.aborted ? `timed out after ${this.options.timeoutMs} ms` : describe(err);
-      if (this.up || this.lastError === undefined) this.log(`exporter: polling ${this.options.target} failed: ${reason}`);
+      // A target not up yet at start-up (the sidecar usually starts first) is not news for a few seconds.
+      const startingUp = !this.everUp && this.options.clock.now() - this.startedAt < STARTUP_GRACE_MS;
+      if (!this.loggedDown && !startingUp) {
+        this.log(`exporter: polling ${this.options.target} failed: ${reason}`);
+        this.loggedDown = true;
+      }
       this.up = false;
       this.lastError = reason;
     } finally {
