@@ -2,11 +2,25 @@ import { type CacheEvent, causeOf, type RequestEvent, type TelemetryEvent } from
 import type { DomainAggregator } from './domainAggregator.ts';
 import type { RequestAggregator } from './requestAggregator.ts';
 
+/** What the ingest stage hands every accepted event to, with the time it was aggregated. */
+export interface EventConsumer {
+  request(
+    endpoint: string,
+    method: RequestEvent['method'],
+    status: number,
+    durationS: number,
+    nowMs: number,
+    errorType?: RequestEvent['error_type'],
+  ): void;
+  cache(result: CacheEvent['result'], nowMs: number): void;
+  event(event: TelemetryEvent, nowMs: number): void;
+}
+
 /**
  * The aggregate stage as the ingest stage sees it: every accepted event lands here, from the exact
  * fast readers (fields only, no event object) or from the general decoder (a whole event).
  */
-export class Aggregator {
+export class Aggregator implements EventConsumer {
   /** When the last valid event arrived (epoch ms; 0 before the first). */
   lastEventAt = 0;
 
@@ -15,17 +29,10 @@ export class Aggregator {
     readonly domain: DomainAggregator,
   ) {}
 
-  request(
-    endpoint: string,
-    method: RequestEvent['method'],
-    status: number,
-    durationS: number,
-    nowMs: number,
-    errorType?: RequestEvent['error_type'],
-  ): void {
+  readonly request: EventConsumer['request'] = (endpoint, method, status, durationS, nowMs, errorType) => {
     this.lastEventAt = nowMs;
     this.requests.record(endpoint, method, status, durationS, nowMs, causeOf(status, errorType));
-  }
+  };
 
   cache(result: CacheEvent['result'], nowMs: number): void {
     this.lastEventAt = nowMs;

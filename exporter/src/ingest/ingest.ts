@@ -1,6 +1,7 @@
+import type { EventConsumer } from '../aggregate/aggregator.ts';
 import type { Clock } from '../clock.ts';
 import type { ExporterConfig } from '../config.ts';
-import { type EventConsumer, LineDecoder } from './lineDecoder.ts';
+import { LineDecoder } from './lineDecoder.ts';
 import { SocketReceiver } from './socketReceiver.ts';
 import { StreamReceiver } from './streamReceiver.ts';
 

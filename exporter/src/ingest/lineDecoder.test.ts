@@ -1,6 +1,7 @@
 import { encodeEvent, type TelemetryEvent } from '@dl/shared';
 import { describe, expect, it } from 'vitest';
-import { type EventConsumer, LineDecoder } from './lineDecoder.ts';
+import type { EventConsumer } from '../aggregate/aggregator.ts';
+import { LineDecoder } from './lineDecoder.ts';
 
 const NOW = 1_764_000_000_000;
 

@@ -1,5 +1,4 @@
 import {
-  type CacheEvent,
   type CacheVisitor,
   type DecodeResult,
   decodeBytes,
@@ -7,32 +6,17 @@ import {
   type EventKind,
   REJECT_REASONS,
   type RejectReason,
-  type RequestEvent,
   RequestLineReader,
   type RequestVisitor,
   readCacheLine,
-  type TelemetryEvent,
   type TransportName,
 } from '@dl/shared';
+import type { EventConsumer } from '../aggregate/aggregator.ts';
 import { WindowedStats } from '../aggregate/windowedStats.ts';
 import { CounterFamily, type CounterSeries, type Family, HistogramFamily, type HistogramSeries } from '../exposition/families.ts';
 
 const TRANSPORTS: readonly TransportName[] = ['socket', 'redis'];
 const DELAY_BOUNDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
-
-/** The next stage: where every accepted event goes, with the time it was aggregated. */
-export interface EventConsumer {
-  request(
-    endpoint: string,
-    method: RequestEvent['method'],
-    status: number,
-    durationS: number,
-    nowMs: number,
-    errorType: RequestEvent['error_type'],
-  ): void;
-  cache(result: CacheEvent['result'], nowMs: number): void;
-  event(event: TelemetryEvent, nowMs: number): void;
-}
 
 export interface LineDecoderDeps {
   next: EventConsumer;
