@@ -16,7 +16,6 @@ import { Semaphore } from './semaphore.ts';
 import { withRequestTiming } from './telemetry/requestTiming.ts';
 import { createTelemetry } from './telemetry/telemetry.ts';
 import { UpstreamClient } from './upstream/client.ts';
-import { SsrfPolicy } from './upstream/ssrfPolicy.ts';
 import { VERSION } from './version.ts';
 
 function fail(message: string): never {
@@ -43,7 +42,7 @@ const contentCache: ContentCache = config.REDIS_URL
 const pdf = new PdfRenderer({
   executablePath: config.CHROMIUM_PATH,
   pool: pools.pdf,
-  allowPrivate: config.DOWNLOADER_ALLOW_PRIVATE,
+  policy: upstream.policy,
   timeoutMs: config.PDF_TIMEOUT_S * 1000,
   emit: telemetry.emit,
 });
@@ -52,7 +51,6 @@ const webhook = secret
   ? (url: string, payload: unknown) =>
       deliverWebhook(url, payload, { upstream, secret, emit: telemetry.emit, baseDelayMs: config.WEBHOOK_RETRY_BASE_S * 1000 })
   : undefined;
-const ssrf = new SsrfPolicy({ allowPrivate: config.DOWNLOADER_ALLOW_PRIVATE });
 const runner = new JobRunner({ store, upstream, pool: pools.batch, emit: telemetry.emit, webhook });
 const app = createApp({
   version: VERSION,
@@ -64,7 +62,7 @@ const app = createApp({
     webhooks: webhook !== undefined,
     maxBodyBytes: config.BATCH_BODY_MAX_BYTES,
     batchRoom: (n) => pools.batch.hasRoom(n),
-    webhookAllowed: (url) => ssrf.allows(url),
+    webhookAllowed: (url) => upstream.policy.allows(url),
   },
   apiKey: config.DOWNLOADER_KEY,
   cache: cacheLayer(contentCache, telemetry.emit),

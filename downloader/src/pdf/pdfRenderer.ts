@@ -2,13 +2,14 @@ import { existsSync } from 'node:fs';
 import type { EventInput, PdfOutcome } from '@dl/shared';
 import type { Browser } from 'playwright-core';
 import { QueueFullError, type Semaphore } from '../semaphore.ts';
-import { SsrfPolicy } from '../upstream/ssrfPolicy.ts';
+import type { SsrfPolicy } from '../upstream/ssrfPolicy.ts';
 import { CHROMIUM_FLAGS } from './chromiumFlags.ts';
 
 export interface PdfOptions {
   executablePath: string;
   pool: Semaphore;
-  allowPrivate: boolean;
+  /** The one SSRF rule (the upstream client's), asked for every request the page makes. */
+  policy: SsrfPolicy;
   /** PDF_TIMEOUT_S. */
   timeoutMs: number;
   emit: (event: EventInput) => void;
@@ -34,7 +35,7 @@ export class PdfRenderer {
   private readonly policy: SsrfPolicy;
 
   constructor(private readonly o: PdfOptions) {
-    this.policy = new SsrfPolicy({ allowPrivate: o.allowPrivate });
+    this.policy = o.policy;
   }
 
   /** Whether a browser can be used: the executable exists and has not failed to launch. */

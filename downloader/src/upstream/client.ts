@@ -56,7 +56,8 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  */
 export class UpstreamClient {
   private readonly agent: Agent;
-  private readonly policy: SsrfPolicy;
+  /** The SSRF rule this client enforces; the PDF browser and the batch routes ask the same one. */
+  readonly policy: SsrfPolicy;
   readonly breakers: Breakers;
   private readonly o: Required<Omit<UpstreamOptions, 'emit'>> & Pick<UpstreamOptions, 'emit'>;
 
