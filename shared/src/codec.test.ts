@@ -27,6 +27,8 @@ const valid: EventInput[] = [
   { kind: 'job', ts, status: 'created', urls: 3 },
   { kind: 'job', ts, status: 'completed', urls: 3, duration_s: 4.2 },
   { kind: 'dropped', ts, count: 17 },
+  { kind: 'request', ts, endpoint: '/{url}', method: 'GET', status: 502, duration_s: 0.3, error_type: 'upstream_error' },
+  { kind: 'upstream', ts, outcome: 'network', duration_s: 2, retries: 3, host_hash: '0123456789abcdef' },
 ];
 
 describe('encode/decode', () => {
@@ -70,6 +72,13 @@ describe('encode/decode', () => {
       'bad_field',
     ],
     ['dropped zero', JSON.stringify({ v: 1, kind: 'dropped', ts, count: 0 }), 'bad_field'],
+    ['error type unknown', JSON.stringify({ ...req, status: 502, error_type: 'teapot' }), 'bad_field'],
+    ['error type not a string', JSON.stringify({ ...req, status: 502, error_type: 7 }), 'bad_field'],
+    ...(['example.com:443', 'ABCDEF0123456789', '0123456789abcdef0', 12] as const).map((hash): [string, string, RejectReason] => [
+      `host hash ${JSON.stringify(hash)}`,
+      JSON.stringify({ v: 1, kind: 'upstream', ts, outcome: 'network', duration_s: 1, retries: 0, host_hash: hash }),
+      'bad_field',
+    ]),
     ['cache result unknown', JSON.stringify({ v: 1, kind: 'cache', ts, result: 'maybe' }), 'bad_field'],
     ['job negative urls', JSON.stringify({ v: 1, kind: 'job', ts, status: 'created', urls: -1 }), 'bad_field'],
   ];
