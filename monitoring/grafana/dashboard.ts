@@ -76,6 +76,17 @@ const stat = {
   textMode: 'auto',
 };
 const flatStat = { ...stat, graphMode: 'none' };
+const bars = (orientation: 'vertical' | 'horizontal') => ({
+  orientation,
+  displayMode: 'gradient',
+  reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+});
+/** The health score's colours: healthy from 80, degraded from 60. */
+const HEALTH_STEPS: [string, number | null][] = [
+  ['red', null],
+  ['orange', 60],
+  ['green', 80],
+];
 const series = {
   legend: { displayMode: 'list', placement: 'bottom', showLegend: true },
   tooltip: { mode: 'multi', sort: 'desc' },
@@ -103,11 +114,7 @@ const panels: Panel[] = [
     unit: 'none',
     description:
       "The worst pod's score, 0-100; healthy >= 80, degraded >= 60. Health by Pod shows each; /metrics/health-score explains each factor.",
-    thresholds: [
-      ['red', null],
-      ['orange', 60],
-      ['green', 80],
-    ],
+    thresholds: HEALTH_STEPS,
     options: stat,
   }),
   panel({
@@ -308,11 +315,7 @@ const panels: Panel[] = [
     targets: [instant('max by (factor) (downloader_health_factor_penalty)', '{{factor}}')],
     grid: [0, 33, 12, 4],
     unit: 'none',
-    options: {
-      orientation: 'vertical',
-      displayMode: 'gradient',
-      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
-    },
+    options: bars('vertical'),
   }),
   panel({
     title: 'SLO Burn Rate',
@@ -382,16 +385,8 @@ const panels: Panel[] = [
     grid: [8, 45, 6, 8],
     unit: 'none',
     description: 'Each pod’s score: the fleet is as healthy as its worst pod.',
-    thresholds: [
-      ['red', null],
-      ['orange', 60],
-      ['green', 80],
-    ],
-    options: {
-      orientation: 'horizontal',
-      displayMode: 'gradient',
-      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
-    },
+    thresholds: HEALTH_STEPS,
+    options: bars('horizontal'),
   }),
   panel({
     title: 'Factor Penalties by Pod',
