@@ -13,6 +13,9 @@ export async function buildAll() {
     format: 'esm',
     target: 'node20',
     sourcemap: 'linked',
+    // Libraries that tell errors apart by class name (proxy-chain's RequestError) need the names
+    // kept when the bundle renames a clashing class.
+    keepNames: true,
     logLevel: 'warning',
     // Loaded at run time from node_modules: it finds its own files and the browser protocol there.
     external: ['playwright-core'],

@@ -8,10 +8,15 @@ export class Origin {
   private server: Server | undefined;
   readonly routes = new Map<string, Handler>();
   readonly hits = new Map<string, number>();
+  /** TCP connections accepted, whatever they then sent (a WebSocket or a bare connect counts too). */
+  connections = 0;
   port = 0;
 
+  /** `host`: the loopback address to listen on (127.0.0.2 and so on are loopback too on Linux). */
+  constructor(readonly host = '127.0.0.1') {}
+
   get base(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.host}:${this.port}`;
   }
 
   route(path: string, handler: Handler): this {
@@ -32,7 +37,8 @@ export class Origin {
       if (h) h(req, res);
       else res.writeHead(404, { 'content-type': 'text/plain' }).end('not here');
     });
-    await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', r));
+    this.server.on('connection', () => this.connections++);
+    await new Promise<void>((r) => this.server?.listen(0, this.host, r));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
   }

@@ -1,5 +1,5 @@
-import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
-import { lookup as dnsLookupAll } from 'node:dns/promises';
+import type { LookupAddress } from 'node:dns';
+import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import { isBlockedAddress } from './addresses.ts';
 
@@ -19,7 +19,11 @@ export interface SsrfPolicyOptions {
   allowPrivate: boolean;
   /** Exact addresses exempt from the refusal (an internal origin you trust). */
   allowAddresses?: readonly string[];
+  /** Every address a host name resolves to; the system resolver unless a test maps names itself. */
+  resolve?: (hostname: string) => Promise<LookupAddress[]>;
 }
+
+const systemResolve = (hostname: string) => dnsLookup(hostname, { all: true });
 
 /**
  * The one SSRF rule of the downloader, for every way it reaches out (fetches, webhooks, the PDF
@@ -28,9 +32,11 @@ export interface SsrfPolicyOptions {
  */
 export class SsrfPolicy {
   private readonly allowAddresses: readonly string[];
+  private readonly resolve: (hostname: string) => Promise<LookupAddress[]>;
 
   constructor(private readonly options: SsrfPolicyOptions) {
     this.allowAddresses = options.allowAddresses ?? [];
+    this.resolve = options.resolve ?? systemResolve;
   }
 
   addressAllowed(ip: string): boolean {
@@ -59,15 +65,22 @@ export class SsrfPolicy {
    * the very addresses it checked, so nothing can rebind between the check and the connect.
    */
   readonly lookup: LookupFunction = (hostname, options, callback) => {
-    dnsLookup(hostname, { ...(options as object), all: true } as LookupAllOptions, (err, addresses: LookupAddress[]) => {
-      if (err) return callback(err, '', 4);
-      const bad = addresses.find((a) => !this.addressAllowed(a.address));
-      if (bad) return callback(new BlockedAddressError(hostname, bad.address) as unknown as NodeJS.ErrnoException, '', 4);
-      if ((options as { all?: boolean }).all)
-        return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-      const first = addresses[0] as LookupAddress;
-      callback(null, first.address, first.family);
-    });
+    const family = (options as { family?: number | string }).family;
+    const wanted = family === 4 || family === 'IPv4' ? 4 : family === 6 || family === 'IPv6' ? 6 : 0;
+    this.resolve(hostname).then(
+      (all) => {
+        const addresses = wanted ? all.filter((a) => a.family === wanted) : all;
+        const bad = all.find((a) => !this.addressAllowed(a.address)); // one bad answer refuses the name
+        if (bad) return callback(new BlockedAddressError(hostname, bad.address) as unknown as NodeJS.ErrnoException, '', 4);
+        const first = addresses[0];
+        if (!first)
+          return callback(Object.assign(new Error(`${hostname} has no IPv${wanted} address`), { code: 'ENOTFOUND' }), '', 4);
+        if ((options as { all?: boolean }).all)
+          return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+        callback(null, first.address, first.family);
+      },
+      (err: NodeJS.ErrnoException) => callback(err, '', 4),
+    );
   };
 
   /**
@@ -82,7 +95,7 @@ export class SsrfPolicy {
     const host = checked.url.hostname.replace(/^\[|\]$/g, '');
     if (isIP(host)) return true; // judged by check()
     try {
-      const addresses = await dnsLookupAll(host, { all: true });
+      const addresses = await this.resolve(host);
       return addresses.every((a) => this.addressAllowed(a.address));
     } catch {
       return false;
