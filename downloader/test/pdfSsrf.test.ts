@@ -67,6 +67,7 @@ describe.skipIf(!ok)('every connection of the PDF browser meets the SSRF rule', 
 <img src="${hop('img')}">
 <img src="${hop('mapped', `http://[::ffff:127.0.0.1]:${canary.port}/secret`)}">
 <img src="http://${secret}/secret?direct-img">
+<img src="https://${secret}/secret?tls">
 <link rel="prefetch" href="http://${secret}/secret?prefetch">
 <img src="${pub}/slow.png">
 <script>
@@ -91,7 +92,8 @@ new Worker(URL.createObjectURL(new Blob(["fetch('http://${secret}/secret?worker'
     expect(canary.connections).toBe(0);
     expect(site.hits.get('/ok.png')).toBe(1); // the proxy does carry the page's own traffic
     expect(site.hits.get('/hop')).toBe(4); // iframe, img, mapped img and fetch each tried their redirect
-    expect(proxy.refusedTotal).toBeGreaterThanOrEqual(4 + 4); // the hops' targets, the direct img, localhost, WebSocket, worker
+    // The hops' targets, the direct http and https images, localhost, the WebSocket and the worker.
+    expect(proxy.refusedTotal).toBeGreaterThanOrEqual(4 + 5);
   });
 
   it('refuses a navigation that redirects to loopback: blocked, no connect', async () => {
