@@ -16,6 +16,9 @@ FROM node:20-bookworm-slim AS exporter
 ENV NODE_ENV=production EXPORTER_HOST=0.0.0.0 EXPORTER_PORT=9464
 WORKDIR /app
 COPY --from=build --chown=node:node /src/dist/exporter.mjs /src/dist/exporter.mjs.map /src/dist/dashboard.* /src/dist/uplot.* ./
+# The event socket's directory: the user's own and closed to others, which both processes insist on.
+# A fresh named volume mounted here takes this owner and mode.
+RUN install -d -o node -g node -m 700 /run/events
 USER node
 EXPOSE 9464
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
@@ -31,6 +34,7 @@ WORKDIR /app
 COPY --from=build --chown=node:node /src/dist/downloader.mjs /src/dist/downloader.mjs.map ./
 # playwright-core stays outside the bundle (it loads its own files); it has no dependencies.
 COPY --from=build --chown=node:node /src/node_modules/playwright-core ./node_modules/playwright-core
+RUN install -d -o node -g node -m 700 /run/events
 USER node
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \

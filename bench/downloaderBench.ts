@@ -1,10 +1,7 @@
 // The downloader's own work: cached small-page downloads per second with telemetry off vs on
 // (socket, exporter on the same core), and PDF renders per second at the PDF pool's limit.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort, Origin, type RunningProcess, startService, waitFor } from '@dl/testkit';
+import { freePort, Origin, privateSocketPath, type RunningProcess, removeSocketDir, startService, waitFor } from '@dl/testkit';
 import { fmt, load, median, type Row } from './lib.ts';
 
 const PAGE = `<!doctype html><html><head><title>Small</title></head><body><article><h1>Small page</h1><p>${'A short paragraph of text. '.repeat(20)}</p></article></body></html>`;
@@ -33,7 +30,7 @@ async function downloader(env: Record<string, string>): Promise<{ proc: RunningP
 export async function downloaderBench(rounds: number, seconds: number, pdfRenders: number): Promise<Row[]> {
   const origin = await new Origin().start();
   origin.static('/page', 'text/html; charset=utf-8', PAGE);
-  const socket = join(tmpdir(), `bench-dl-${process.pid}.sock`);
+  const socket = privateSocketPath('bench-dl');
   const exporterPort = await freePort();
   const exporter = startService('exporter', { EXPORTER_PORT: String(exporterPort), EVENTS_SOCKET: socket });
   await waitFor('exporter', async () => (await fetch(`http://127.0.0.1:${exporterPort}/readyz`)).ok || undefined, 20_000);
@@ -99,7 +96,7 @@ export async function downloaderBench(rounds: number, seconds: number, pdfRender
   } finally {
     await Promise.all([off.proc.stop(), on.proc.stop(), pdfHost.proc.stop(), exporter.stop()]);
     await origin.stop();
-    rmSync(socket, { force: true });
+    removeSocketDir(socket);
   }
   return rows;
 }

@@ -4,10 +4,17 @@
 // Downloaders run on core 1, wrk on core 0. Variants alternate round by round so drift on this noisy
 // machine hits them all alike.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort, getJson, RedisServer, type RunningProcess, startService, startTs, waitFor } from '@dl/testkit';
+import {
+  freePort,
+  getJson,
+  privateSocketPath,
+  RedisServer,
+  type RunningProcess,
+  removeSocketDir,
+  startService,
+  startTs,
+  waitFor,
+} from '@dl/testkit';
 import { cpuSeconds, fmt, type LoadResult, load, median, type Row } from './lib.ts';
 
 const SHARED = 'socket, exporter on the same core';
@@ -54,7 +61,7 @@ async function startExporter(socket: string, cpu: string, env: Record<string, st
 }
 
 export async function overheadBench(rounds: number, seconds: number): Promise<Row[]> {
-  const sockets = [join(tmpdir(), `bench-a-${process.pid}.sock`), join(tmpdir(), `bench-b-${process.pid}.sock`)] as const;
+  const sockets = [privateSocketPath('bench-a'), privateSocketPath('bench-b')] as const;
   const redis = await new RedisServer().start();
   pin(redis.pid as number, '0');
   const redisEnv = { EVENTS_TRANSPORT: 'redis', REDIS_URL: redis.url, EVENTS_STREAM: 'bench:events' };
@@ -98,7 +105,7 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
       [off, onNear, onFar, onRedis, prom].map((s) => s.proc.stop()).concat([near.stop(), far.stop(), viaRedis.stop()]),
     );
     await redis.stop();
-    for (const s of sockets) rmSync(s, { force: true });
+    for (const s of sockets) removeSocketDir(s);
   }
   return rowsFrom(variants, results, exporterUs);
 }

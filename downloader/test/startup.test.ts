@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { repoRoot } from '@dl/testkit';
 import { describe, expect, it } from 'vitest';
@@ -86,6 +88,20 @@ describe('bad configuration stops start-up with one line naming the variable', (
       expect(r.stderr).toContain('is in use by another live process');
     } finally {
       await live.stop();
+    }
+  });
+});
+
+describe('the exporter and its socket directory', () => {
+  it('refuses to listen in a directory open to others: one line, exit 1', () => {
+    const dir = mkdtempSync(resolve(tmpdir(), 'open-dir-'));
+    chmodSync(dir, 0o777);
+    try {
+      const r = run('exporter', { EVENTS_SOCKET: resolve(dir, 'events.sock'), EXPORTER_PORT: '1' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`exporter: cannot start: EVENTS_SOCKET: ${dir} is open to others (mode 777; it must be 700)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

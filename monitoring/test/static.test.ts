@@ -202,6 +202,8 @@ describe('compose and Dockerfiles', () => {
     expect(compose.services.exporter.network_mode).toBe('service:downloader');
     expect(compose.services.exporter.volumes).toContain('events:/run/events');
     expect(compose.services.downloader.volumes).toContain('events:/run/events');
+    // A fresh named volume takes the image's directory: the user's own, mode 700 (both images).
+    expect(file('Dockerfile').match(/install -d -o node -g node -m 700 \/run\/events/g)).toHaveLength(2);
     expect(compose.services.prometheus.command).toContain('--storage.tsdb.retention.time=30d');
     for (const s of ['redis', 'downloader', 'exporter', 'prometheus', 'grafana', 'alertmanager'])
       expect(compose.services[s]).toBeDefined();
@@ -234,6 +236,18 @@ describe('Kubernetes manifests', () => {
       expect(c.resources.limits.memory).toBeDefined();
     }
     expect(spec.volumes).toContainEqual(expect.objectContaining({ name: 'events', emptyDir: expect.any(Object) }));
+  });
+
+  it('puts the socket in a directory below the emptyDir (which is open to the pod), as one user', () => {
+    const spec = docs('deployment.yaml')[0].spec.template.spec;
+    const socketOf = (c: { env: { name: string; value?: string }[] }) => c.env.find((e) => e.name === 'EVENTS_SOCKET')?.value;
+    const [sidecar] = spec.initContainers;
+    const [app] = spec.containers;
+    expect(socketOf(sidecar)).toBe('/run/events/private/events.sock');
+    expect(socketOf(app)).toBe(socketOf(sidecar));
+    // The directory must belong to the user both run as: one pod-level user, overridden by neither.
+    expect(spec.securityContext.runAsUser).toBeGreaterThan(0);
+    for (const c of [sidecar, app]) expect(c.securityContext.runAsUser).toBeUndefined();
   });
 
   it('has the PrometheusRule generated from the rules file: one source of truth', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_SOCKET_PATH_DOC, defaultSocketPath } from './socketDir.ts';
 
 /**
  * One environment variable: how to parse it, its default, what a user must give and what it means.
@@ -155,7 +156,12 @@ export const transportEnv = {
   EVENTS_TRANSPORT: env
     .oneOf(['socket', 'redis', 'off'] as const, 'socket')
     .about('`socket`, `redis` (a Redis stream; needs `REDIS_URL`), or `off` (no telemetry at all; the overhead baseline)'),
-  EVENTS_SOCKET: env.string('/tmp/downloader-events.sock').about('unix socket path of the event transport'),
+  EVENTS_SOCKET: env
+    .string(defaultSocketPath())
+    .about(
+      'unix socket path of the event transport; its directory must belong to the user both processes run as and be closed to others (mode 700); the exporter creates it',
+      DEFAULT_SOCKET_PATH_DOC,
+    ),
   EVENTS_STREAM: env.string('downloader:events').about('Redis stream name (redis transport)'),
   REDIS_URL: env
     .optionalUrl(['redis', 'rediss'])

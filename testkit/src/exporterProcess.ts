@@ -1,8 +1,6 @@
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseMetrics } from './metricsText.ts';
 import { freePort, type RunningProcess, startService, waitFor } from './processes.ts';
+import { privateSocketPath, removeSocketDir } from './socketPath.ts';
 
 /**
  * Suites read /metrics right after the thing they count happened: every render fresh, unless a suite
@@ -28,7 +26,7 @@ export async function launchExporter(port: number, socketPath: string, env: Reco
 export class ExporterUnderTest {
   process!: RunningProcess;
   port = 0;
-  readonly socketPath = join(tmpdir(), `exp-test-${process.pid}-${Math.random().toString(36).slice(2)}.sock`);
+  readonly socketPath = privateSocketPath('exp-test');
 
   constructor(private readonly env: Record<string, string> = {}) {}
 
@@ -62,6 +60,6 @@ export class ExporterUnderTest {
 
   async stop(): Promise<void> {
     await this.process?.stop();
-    rmSync(this.socketPath, { force: true });
+    removeSocketDir(this.socketPath);
   }
 }

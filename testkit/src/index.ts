@@ -8,4 +8,5 @@ export * from './random.ts';
 export * from './rawClient.ts';
 export * from './redisServer.ts';
 export * from './server.ts';
+export * from './socketPath.ts';
 export * from './system.ts';

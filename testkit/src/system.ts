@@ -1,9 +1,7 @@
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { launchExporter } from './exporterProcess.ts';
 import { parseMetrics } from './metricsText.ts';
 import { freePort, getJson, type RunningProcess, startService, waitFor } from './processes.ts';
+import { privateSocketPath, removeSocketDir } from './socketPath.ts';
 
 export interface Ledger {
   emitted: number;
@@ -18,7 +16,7 @@ export interface Ledger {
 export class SystemUnderTest {
   downloader!: RunningProcess;
   exporter: RunningProcess | undefined;
-  readonly socketPath = join(tmpdir(), `dl-test-${process.pid}-${Math.random().toString(36).slice(2)}.sock`);
+  readonly socketPath = privateSocketPath('dl-test');
   port = 0;
   adminPort = 0;
   exporterPort = 0;
@@ -92,6 +90,6 @@ export class SystemUnderTest {
 
   async stop(): Promise<void> {
     await Promise.all([this.downloader?.stop(), this.exporter?.stop()]);
-    rmSync(this.socketPath, { force: true });
+    removeSocketDir(this.socketPath);
   }
 }

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { EventSink, SinkEvents } from '@dl/shared';
+import { type EventSink, type SinkEvents, untrustedSocketDir } from '@dl/shared';
 
 export interface SocketSinkOptions {
   path: string;
@@ -22,6 +22,8 @@ export class SocketSink implements EventSink {
   private acked = 0;
   private ackTail = '';
   private reportedDown = false;
+  /** Why the socket's directory was last refused (logged when it changes). */
+  private refusedDir: string | undefined;
   private readonly minBackoff: number;
   private readonly maxBackoff: number;
   private readonly log: (message: string) => void;
@@ -63,6 +65,16 @@ export class SocketSink implements EventSink {
 
   private connect(): void {
     if (this.closed) return;
+    // Whoever can write the socket's directory could have bound the socket: refuse to hand events
+    // to it, and look again later (the directory may be fixed or created by the exporter).
+    const untrusted = untrustedSocketDir(this.options.path);
+    if (untrusted) {
+      if (this.refusedDir !== untrusted) this.log(`telemetry: not connecting to ${this.options.path}: ${untrusted}`);
+      this.refusedDir = untrusted;
+      this.retryLater();
+      return;
+    }
+    this.refusedDir = undefined;
     const socket = net.createConnection(this.options.path);
     this.socket = socket;
     socket.setEncoding('latin1');
@@ -90,12 +102,16 @@ export class SocketSink implements EventSink {
       this.connected = false;
       if (this.socket === socket) this.socket = undefined;
       if (wasConnected) this.events.onDisconnect();
-      if (this.closed) return;
-      const delay = this.backoff * (0.5 + Math.random() / 2);
-      this.backoff = Math.min(this.backoff * 2, this.maxBackoff);
-      this.timer = setTimeout(() => this.connect(), delay);
-      this.timer.unref();
+      this.retryLater();
     });
+  }
+
+  private retryLater(): void {
+    if (this.closed) return;
+    const delay = this.backoff * (0.5 + Math.random() / 2);
+    this.backoff = Math.min(this.backoff * 2, this.maxBackoff);
+    this.timer = setTimeout(() => this.connect(), delay);
+    this.timer.unref();
   }
 
   private onData(chunk: string): void {

@@ -1,6 +1,6 @@
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import net from 'node:net';
-import { type EventSource, MAX_LINE_BYTES } from '@dl/shared';
+import { type EventSource, MAX_LINE_BYTES, preparePrivateSocketDir } from '@dl/shared';
 import { LineFramer } from './lineFramer.ts';
 
 export interface SocketReceiverOptions {
@@ -37,6 +37,7 @@ export class SocketReceiver implements EventSource {
   }
 
   async start(): Promise<void> {
+    preparePrivateSocketDir(this.options.path);
     await removeStaleSocket(this.options.path);
     const server = net.createServer((socket) => this.accept(socket));
     this.server = server;
