@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+import { mulberry32 } from '@dl/testkit';
 import { describe, expect, it } from 'vitest';
 import { decodeBytes, decodeEvent, encodeEvent, type RejectReason } from './codec.ts';
 import type { EventInput } from './events.ts';
@@ -96,6 +98,31 @@ describe('encode/decode', () => {
     expect(decodeBytes(bad)).toEqual({ ok: false, reason: 'not_json' });
     const good = Buffer.from(encodeEvent(valid[1] as EventInput).trimEnd());
     expect(decodeBytes(good).ok).toBe(true);
+  });
+
+  it('refuses what cannot be JSON without parsing it, with the verdict JSON.parse would give', () => {
+    // The slow path the shortcut must agree with: UTF-8, then JSON.parse and the schema.
+    const slow = (b: Buffer) => (isUtf8(b) ? decodeEvent(b.toString('utf8')) : { ok: false, reason: 'not_json' });
+    const lines = [
+      '',
+      '   ',
+      '\t\r',
+      'hello',
+      ' {"v":1}',
+      '\r\n[1]',
+      '"str"',
+      '-1',
+      '7',
+      'true',
+      'nul',
+      'x{}',
+      '\uFEFF{}',
+      encodeEvent(valid[1] as EventInput).trimEnd(),
+    ].map((l) => Buffer.from(l));
+    const random = mulberry32(7);
+    for (let i = 0; i < 5_000; i++)
+      lines.push(Buffer.from(Array.from({ length: Math.floor(random() * 12) }, () => Math.floor(random() * 256))));
+    for (const line of lines) expect(decodeBytes(line), JSON.stringify([...line])).toEqual(slow(line));
   });
 
   it('keeps extra fields out of the decoded event (forward compatible)', () => {

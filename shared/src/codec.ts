@@ -35,9 +35,26 @@ export function decodeEvent(line: string): DecodeResult {
   return parsed.success ? { ok: true, event: parsed.data as TelemetryEvent } : { ok: false, reason: 'bad_field' };
 }
 
+/** Bytes a JSON text can start with after its leading whitespace: { [ " - 0-9 t f n. */
+const JSON_START = new Uint8Array(256);
+for (const c of '{["-0123456789tfn') JSON_START[c.charCodeAt(0)] = 1;
+
+/**
+ * Whether `JSON.parse` could accept these bytes, judged by the first one that is not whitespace. A
+ * line that cannot be JSON (empty, text, random bytes) is refused without a parse, whose exception
+ * would cost a microsecond and an object per line to a client that sends nothing else.
+ */
+function mayBeJson(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0d && b !== 0x0a) return JSON_START[b] === 1;
+  }
+  return false;
+}
+
 /** Validates one raw line from a transport: length, UTF-8, then `decodeEvent`. */
 export function decodeBytes(bytes: Uint8Array): DecodeResult {
   if (bytes.length > MAX_LINE_BYTES) return { ok: false, reason: 'too_long' };
-  if (!isUtf8(bytes)) return { ok: false, reason: 'not_json' };
+  if (!mayBeJson(bytes) || !isUtf8(bytes)) return { ok: false, reason: 'not_json' };
   return decodeEvent(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'));
 }

@@ -14,7 +14,8 @@ export interface MetricSources {
   pollFamilies: PollFamilies;
   health: Family[];
   seriesLimit: number;
-  socketConnections: () => number;
+  /** The event socket's connections now, and how often one was paused for sending garbage. */
+  socket: { connections: () => number; throttled: () => number };
   now: () => number;
 }
 

@@ -7,12 +7,13 @@ export interface SelfSources {
   aggregator: Aggregator;
   downloader: Poller<DownloaderStats>;
   seriesLimit: number;
-  socketConnections: () => number;
+  /** The event socket's connections now, and how often one was paused for sending garbage. */
+  socket: { connections: () => number; throttled: () => number };
   now: () => number;
 }
 
 /** The downloader's uptime and the exporter's own bookkeeping: series cap, expiry, connections, freshness. */
-export function selfFamilies({ aggregator, downloader, seriesLimit, socketConnections, now }: SelfSources): Family[] {
+export function selfFamilies({ aggregator, downloader, seriesLimit, socket, now }: SelfSources): Family[] {
   const { requests, domain } = aggregator;
   const downloaderUptime = () => {
     if (downloader.up && downloader.value) return downloader.value.uptime_seconds;
@@ -34,7 +35,13 @@ export function selfFamilies({ aggregator, downloader, seriesLimit, socketConnec
     ),
     singleValue('exporter_request_series', 'Live (endpoint, method) request series.', () => requests.seriesCount),
     singleValue('exporter_series_limit', 'Cap on (endpoint, method) request series.', () => seriesLimit),
-    singleValue('exporter_socket_connections', 'Emitters connected to the event socket.', socketConnections),
+    singleValue('exporter_socket_connections', 'Emitters connected to the event socket.', socket.connections),
+    singleValue(
+      'exporter_socket_throttled_total',
+      'Times a socket connection had its reading paused for sending more rejected input in a second than EVENTS_GARBAGE_BYTES_PER_S.',
+      socket.throttled,
+      'counter',
+    ),
     singleValue('exporter_last_event_age_seconds', 'Seconds since the last valid event.', () =>
       aggregator.lastEventAt ? (now() - aggregator.lastEventAt) / 1000 : undefined,
     ),

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.ts';
 import { loadExporterConfig } from '../config.ts';
 import { createExporter, type Exporter } from '../exporter.ts';
-import { createExporterApp } from './app.ts';
+import { acceptsGzip, createExporterApp } from './app.ts';
 
 /** The exporter built in this process on a manual clock, fed through its real socket, asked through app.request(). */
 describe('exporter app, in process', () => {
@@ -220,6 +220,27 @@ describe('exporter app, in process', () => {
     expect(res.headers.get('content-encoding')).toBe('gzip');
     const text = gunzipSync(Buffer.from(await res.arrayBuffer())).toString('utf8');
     expect(text).toContain('# TYPE downloader_requests_total counter');
+    expect(res.headers.get('vary')).toBe('Accept, Accept-Encoding');
+    const plain = await app().request('/metrics', { headers: { 'accept-encoding': 'gzip;q=0, br' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(await plain.text()).toContain('# TYPE downloader_requests_total counter');
+  });
+
+  it.each([
+    [undefined, false],
+    ['', false],
+    ['gzip', true],
+    ['GZIP', true],
+    ['deflate, gzip;q=0.5', true],
+    ['gzip;q=0', false],
+    ['gzip; q=0.000', false],
+    ['*', true],
+    ['*;q=0', false],
+    ['gzip;q=0, *', false],
+    ['br, identity', false],
+    ['gzip;q=abc', false],
+  ])('Accept-Encoding %j admits gzip: %s', (header, expected) => {
+    expect(acceptsGzip(header)).toBe(expected);
   });
 
   it('answers unknown routes with a JSON 404', async () => {

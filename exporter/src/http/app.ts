@@ -1,6 +1,6 @@
+import { gzipSync } from 'node:zlib';
 import { bearerToken, createTokenCheck } from '@dl/shared';
 import { type Context, Hono } from 'hono';
-import { compress } from 'hono/compress';
 import type { Exporter } from '../exporter.ts';
 import { CONTENT_TYPES, negotiateFormat } from '../exposition/exposition.ts';
 import type { ExpositionFormat } from '../exposition/families.ts';
@@ -27,8 +27,21 @@ export function createExporterApp(
   const { views } = exporter;
   const reuse = options.reuseMs ?? 0;
   const now = options.now ?? Date.now;
+  // Everything a storm of scrapers asks for is made once per reuse window and sent as it is: the
+  // rendering, its gzip, and each JSON view's serialisation.
   const render = shared((format: ExpositionFormat) => exporter.render(format), reuse, now);
-  const view = shared((name: 'performance' | 'health' | 'live') => views[name](), reuse, now);
+  const metricsBody = shared(
+    async (key: `${ExpositionFormat} ${'gzip' | 'identity'}`) => {
+      const [format, encoding] = key.split(' ') as [ExpositionFormat, string];
+      const body = await render(format);
+      const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+      return new Uint8Array(encoding === 'gzip' ? gzipSync(bytes, { level: 1 }) : bytes);
+    },
+    reuse,
+    now,
+  );
+  const view = shared((name: 'performance' | 'health' | 'live') => JSON.stringify(views[name]()), reuse, now);
+  const sendJson = (c: Context, body: string) => c.body(body, 200, { 'content-type': 'application/json' });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => (exporter.ready() ? c.json({ status: 'ready' }) : c.json({ status: 'not_ready' }, 503)));
@@ -52,17 +65,18 @@ export function createExporterApp(
     });
   }
 
-  app.use('/metrics', compress());
   app.get('/metrics', async (c) => {
     const format = negotiateFormat(c.req.header('accept'));
-    const body = await render(format);
-    const headers = { 'content-type': CONTENT_TYPES[format] };
-    return typeof body === 'string' ? c.body(body, 200, headers) : c.body(new Uint8Array(body), 200, headers);
+    const gzip = acceptsGzip(c.req.header('accept-encoding'));
+    const body = await metricsBody(`${format} ${gzip ? 'gzip' : 'identity'}`);
+    const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[format], vary: 'Accept, Accept-Encoding' };
+    if (gzip) headers['content-encoding'] = 'gzip';
+    return c.body(body, 200, headers);
   });
 
-  app.get('/metrics/performance', async (c) => c.json(await view('performance')));
-  app.get('/metrics/health-score', async (c) => c.json(await view('health')));
-  app.get('/metrics/live', async (c) => c.json(await view('live')));
+  app.get('/metrics/performance', async (c) => sendJson(c, await view('performance')));
+  app.get('/metrics/health-score', async (c) => sendJson(c, await view('health')));
+  app.get('/metrics/live', async (c) => sendJson(c, await view('live')));
   app.get('/metrics/live/history', (c) => {
     const since = Number(c.req.query('since') ?? 0);
     if (!Number.isFinite(since) || since < 0) return error(c, 400, 'bad_request', 'since must be epoch milliseconds >= 0');
@@ -71,4 +85,19 @@ export function createExporterApp(
 
   app.notFound((c) => error(c, 404, 'not_found', `no route for ${c.req.path}`));
   return app;
+}
+
+/** Whether an Accept-Encoding header admits gzip (named, or `*`, with a q above 0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  let gzip: number | undefined;
+  let any: number | undefined;
+  for (const part of header.split(',')) {
+    const [coding = '', ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const weight = q === undefined ? 1 : Number(q.slice(2));
+    if (coding.trim() === 'gzip') gzip = Number.isFinite(weight) ? weight : 0;
+    else if (coding.trim() === '*') any = Number.isFinite(weight) ? weight : 0;
+  }
+  return (gzip ?? any ?? 0) > 0;
 }

@@ -23,6 +23,8 @@ export function createIngest({ config, next, clock, log }: IngestDeps) {
           onLine: (bytes, start, end) => decoder.handleLine(bytes, start, end, 'socket'),
           onTooLong: () => decoder.reject('too_long'),
           onTruncated: () => decoder.reject('truncated'),
+          rejected: () => decoder.rejectedTotal,
+          garbageBytesPerSecond: config.EVENTS_GARBAGE_BYTES_PER_S || Number.POSITIVE_INFINITY,
         })
       : undefined;
   const stream =
@@ -41,6 +43,7 @@ export function createIngest({ config, next, clock, log }: IngestDeps) {
     /** Whether events can arrive: the socket listens or the stream's Redis connection is up. */
     ready: () => (socket ? socket.listening : stream ? stream.connected : true),
     connections: () => socket?.connections ?? 0,
+    throttled: () => socket?.throttled ?? 0,
     async start(): Promise<void> {
       await socket?.start();
       await stream?.start();

@@ -73,11 +73,8 @@ export class LineDecoder {
     return [this.received, this.rejected, this.delay];
   }
 
-  get rejectedTotal(): number {
-    let n = 0;
-    for (const s of Object.values(this.rejectedBy)) n += s.value;
-    return n;
-  }
+  /** Lines rejected so far, every reason (read per chunk by the socket receiver: a plain field). */
+  rejectedTotal = 0;
 
   get receivedTotal(): number {
     let n = 0;
@@ -95,6 +92,7 @@ export class LineDecoder {
   /** A line the transport rejected before decoding (too long to frame). */
   reject(reason: RejectReason): void {
     this.rejectedBy[reason].value++;
+    this.rejectedTotal++;
   }
 
   private handleDecoded(result: DecodeResult, transport: TransportName): void {

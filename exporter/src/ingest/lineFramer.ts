@@ -6,7 +6,7 @@
 export class LineFramer {
   private parts: Buffer[] = [];
   private partLength = 0;
-  private discarding = false;
+  private discardingLine = false;
 
   constructor(
     private readonly maxLine: number,
@@ -25,8 +25,8 @@ export class LineFramer {
         return lines;
       }
       lines++;
-      if (this.discarding) {
-        this.discarding = false;
+      if (this.discardingLine) {
+        this.discardingLine = false;
         this.onTooLong();
       } else if (this.partLength > 0) {
         const line = Buffer.concat([...this.parts, chunk.subarray(pos, nl)]);
@@ -43,6 +43,11 @@ export class LineFramer {
     }
   }
 
+  /** Whether bytes are being thrown away up to the next newline (a line over the limit). */
+  get discarding(): boolean {
+    return this.discardingLine;
+  }
+
   /** Bytes held for an unfinished line. */
   get pending(): number {
     return this.partLength;
@@ -53,19 +58,19 @@ export class LineFramer {
    * reported, so nothing a client wrote goes unseen. Returns whether there was one.
    */
   finish(): boolean {
-    const unfinished = this.partLength > 0 || this.discarding;
+    const unfinished = this.partLength > 0 || this.discardingLine;
     this.parts = [];
     this.partLength = 0;
-    this.discarding = false;
+    this.discardingLine = false;
     return unfinished;
   }
 
   private keep(rest: Buffer): void {
-    if (rest.length === 0 || this.discarding) return;
+    if (rest.length === 0 || this.discardingLine) return;
     if (this.partLength + rest.length > this.maxLine) {
       this.parts = [];
       this.partLength = 0;
-      this.discarding = true;
+      this.discardingLine = true;
       return;
     }
     // Copy: the chunk's memory belongs to the socket and may be reused.

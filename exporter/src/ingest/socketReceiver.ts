@@ -11,12 +11,18 @@ export interface SocketReceiverOptions {
   onTooLong: () => void;
   /** A connection ended in the middle of a line. */
   onTruncated: () => void;
+  /** Lines rejected so far, all reasons (to tell a chunk of garbage from a chunk of events). */
+  rejected: () => number;
   /** Acknowledgements are written at most this long after the lines they cover were consumed. */
   ackDelayMs?: number;
+  /** Per connection, bytes of rejected input a second before its reading pauses until the second ends. */
+  garbageBytesPerSecond: number;
 }
 
 /** Past this many unread bytes of acknowledgements the client is not reading them: stop writing. */
 const ACK_BACKLOG_LIMIT = 64 * 1024;
+/** An emitter needs one connection; more than this many at once is refused at accept. */
+export const MAX_CONNECTIONS = 128;
 
 /**
  * Listens on a unix stream socket for NDJSON events from any number of clients. After lines are
@@ -25,6 +31,8 @@ const ACK_BACKLOG_LIMIT = 64 * 1024;
 export class SocketReceiver implements EventSource {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
+  /** Times a connection's reading was paused for sending garbage faster than its budget. */
+  throttled = 0;
 
   constructor(private readonly options: SocketReceiverOptions) {}
 
@@ -40,6 +48,7 @@ export class SocketReceiver implements EventSource {
     preparePrivateSocketDir(this.options.path);
     await removeStaleSocket(this.options.path);
     const server = net.createServer((socket) => this.accept(socket));
+    server.maxConnections = MAX_CONNECTIONS;
     this.server = server;
     // Create the file already restricted, then set the configured mode.
     const oldMask = process.umask(0o177);
@@ -82,8 +91,35 @@ export class SocketReceiver implements EventSource {
       socket.write(`${consumed}\n`);
     };
     const framer = new LineFramer(MAX_LINE_BYTES, this.options.onLine, this.options.onTooLong);
+    // Garbage costs the exporter what the client spends writing it, so a client that sends little
+    // else is held to a budget: past it, its reading pauses until the second is over (its writes
+    // then block in the kernel). A well-behaved emitter never spends any.
+    const budget = this.options.garbageBytesPerSecond;
+    let garbage = 0;
+    let windowStart = 0;
+    let pausedTimer: NodeJS.Timeout | undefined;
     socket.on('data', (chunk: Buffer) => {
+      const rejectedBefore = this.options.rejected();
       consumed += framer.push(chunk);
+      if (this.options.rejected() !== rejectedBefore || framer.discarding) {
+        const now = performance.now();
+        if (now - windowStart >= 1_000) {
+          windowStart = now;
+          garbage = 0;
+        }
+        garbage += chunk.length;
+        if (garbage > budget && !pausedTimer) {
+          this.throttled++;
+          socket.pause();
+          pausedTimer = setTimeout(
+            () => {
+              pausedTimer = undefined;
+              socket.resume();
+            },
+            1_000 - (now - windowStart),
+          );
+        }
+      }
       if (ackTimer) return;
       // Batches arriving further apart than the delay are acknowledged at once (no extra wakeup);
       // a stream of chunks is acknowledged once per delay.
@@ -98,6 +134,7 @@ export class SocketReceiver implements EventSource {
     socket.on('error', () => {});
     socket.on('close', () => {
       clearTimeout(ackTimer);
+      clearTimeout(pausedTimer);
       this.sockets.delete(socket);
     });
   }
