@@ -61,9 +61,9 @@ describe('20 garbage clients for 20 s', () => {
   beforeAll(() => exp.start());
   afterAll(() => exp.stop());
 
-  // Measured 110-115 MiB peak here (205-270 MiB before): idle is about 78 MiB, and garbage still grows
-  // the heap and the socket buffers by some 30 MiB. The issue's 100 MiB is not met; this holds 128.
-  it('keep the exporter within 128 MiB, and a clean client is still counted exactly', async () => {
+  // Measured 84 MiB peak (205-270 MiB before: uncollected garbage in an uncapped heap, and a
+  // 20 MiB parsed source map the first error stack brought in).
+  it('keep the exporter within 100 MiB, and a clean client is still counted exactly', async () => {
     const until = Date.now() + 20_000;
     let peak = 0;
     const sampler = setInterval(() => {
@@ -96,7 +96,7 @@ describe('20 garbage clients for 20 s', () => {
     expect(sumSamples(m, 'exporter_socket_throttled_total')).toBeGreaterThan(0); // and was held to its budget
     console.log(`garbage clients: exporter RSS peak ${(peak / 2 ** 20).toFixed(1)} MiB`);
     expect(peak).toBeGreaterThan(0);
-    expect(peak).toBeLessThanOrEqual(128 * 2 ** 20);
+    expect(peak).toBeLessThanOrEqual(100 * 2 ** 20);
   });
 });
 

@@ -9,6 +9,7 @@ import { Service } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { dashboardJson, prometheusRuleYaml } from '../../scripts/gen-monitoring.ts';
+import { NODE_FLAGS } from '../../scripts/nodeFlags.mjs';
 
 const file = (p: string) => readFileSync(join(repoRoot, p), 'utf8');
 function run(cmd: string, args: string[], env: Record<string, string> = {}) {
@@ -204,6 +205,9 @@ describe('compose and Dockerfiles', () => {
     expect(compose.services.downloader.volumes).toContain('events:/run/events');
     // A fresh named volume takes the image's directory: the user's own, mode 700 (both images).
     expect(file('Dockerfile').match(/install -d -o node -g node -m 700 \/run\/events/g)).toHaveLength(2);
+    // Each image runs with the flags the tests and `npm start` use (scripts/nodeFlags.mjs).
+    for (const [name, flags] of Object.entries(NODE_FLAGS))
+      expect(file('Dockerfile')).toContain(`CMD ${JSON.stringify(['node', ...flags, `${name}.mjs`]).replaceAll(',', ', ')}`);
     expect(compose.services.prometheus.command).toContain('--storage.tsdb.retention.time=30d');
     for (const s of ['redis', 'downloader', 'exporter', 'prometheus', 'grafana', 'alertmanager'])
       expect(compose.services[s]).toBeDefined();

@@ -13,15 +13,22 @@ export const CONTENT_TYPES: Record<ExpositionFormat, string> = {
   protobuf: PROTOBUF_CONTENT_TYPE,
 };
 
-/** The exporter's own process metrics, in one prom-client registry per format (never the global one). */
+/**
+ * The exporter's own process metrics (never the global registry): one set of collectors, so one
+ * event-loop monitor and one set of timers, in two registries because prom-client fixes the format
+ * per registry.
+ */
 type ProcessRegistries = { prometheus: client.Registry; openmetrics: client.Registry<client.OpenMetricsContentType> };
 
 function createProcessRegistries(prefix: string): ProcessRegistries {
   const prometheus = new client.Registry();
+  client.collectDefaultMetrics({ register: prometheus, prefix });
   const openmetrics = new client.Registry<client.OpenMetricsContentType>();
   openmetrics.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
-  client.collectDefaultMetrics({ register: prometheus, prefix });
-  client.collectDefaultMetrics({ register: openmetrics, prefix });
+  for (const { name } of prometheus.getMetricsAsArray()) {
+    const metric = prometheus.getSingleMetric(name);
+    if (metric) openmetrics.registerMetric(metric);
+  }
   return { prometheus, openmetrics };
 }
 
