@@ -5,7 +5,11 @@ import { build } from 'esbuild';
 
 export async function buildAll() {
   await build({
-    entryPoints: { downloader: 'downloader/src/main.ts', exporter: 'exporter/src/main.ts' },
+    entryPoints: {
+      downloader: 'downloader/src/main.ts',
+      exporter: 'exporter/src/main.ts',
+      exporterHttp: 'exporter/src/http/worker.ts',
+    },
     outdir: 'dist',
     outExtension: { '.js': '.mjs' },
     bundle: true,

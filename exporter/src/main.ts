@@ -1,9 +1,10 @@
 import { setPriority } from 'node:os';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { loadConfigOrExit } from '@dl/shared';
-import { serve } from '@hono/node-server';
 import { loadExporterConfig } from './config.ts';
 import { createExporter } from './exporter.ts';
-import { createExporterApp } from './http/app.ts';
+import { localFace, serveFace } from './http/face.ts';
+import type { HttpWorkerData, HttpWorkerMessage } from './http/worker.ts';
 
 function fail(message: string): never {
   console.error(message);
@@ -26,9 +27,28 @@ try {
 } catch (err) {
   fail(`exporter: cannot start: ${err instanceof Error ? err.message : String(err)}`);
 }
-const app = createExporterApp(exporter, { token: config.METRICS_TOKEN, reuseMs: config.SCRAPE_REUSE_MS });
-const server = serve({ fetch: app.fetch, port: config.EXPORTER_PORT, hostname: config.EXPORTER_HOST }, (info) => {
-  const base = `http://${config.EXPORTER_HOST}:${info.port}`;
+// The HTTP surface runs on its own thread (http/worker.ts, bundled as exporterHttp.mjs beside this
+// file) and asks this one for renders over a message channel: a storm of scrapers costs this event
+// loop, where ingest runs, one render per view per reuse window and nothing else.
+const channel = new MessageChannel();
+serveFace(localFace(exporter), channel.port1);
+const workerData: HttpWorkerData = {
+  face: channel.port2,
+  port: config.EXPORTER_PORT,
+  hostname: config.EXPORTER_HOST,
+  token: config.METRICS_TOKEN,
+  reuseMs: config.SCRAPE_REUSE_MS,
+};
+const http = new Worker(new URL('./exporterHttp.mjs', import.meta.url), {
+  workerData,
+  transferList: [channel.port2],
+  // Small heaps, as for the main thread (scripts/nodeFlags.mjs): it holds a few rendered bodies.
+  resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
+});
+http.on('error', (err) => fail(`exporter: the HTTP thread failed: ${err.message}`));
+http.on('message', (m: HttpWorkerMessage) => {
+  if ('error' in m) fail(`exporter: cannot listen: ${m.error}`);
+  const base = `http://${config.EXPORTER_HOST}:${m.listening}`;
   const source = {
     socket: config.EVENTS_SOCKET,
     redis: `Redis stream ${config.EVENTS_STREAM} (group ${config.EVENTS_GROUP})`,
@@ -40,14 +60,13 @@ const server = serve({ fetch: app.fetch, port: config.EXPORTER_PORT, hostname: c
   process.send?.('ready');
   process.channel?.unref();
 });
-server.on('error', (err: NodeJS.ErrnoException) => fail(`exporter: cannot listen: ${err.code ?? ''} ${err.message}`));
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log(`exporter: ${signal}, stopping`);
-  server.close();
+  await http.terminate();
   await exporter.stop();
   process.exit(0);
 }

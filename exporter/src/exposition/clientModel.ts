@@ -62,9 +62,6 @@ const descriptor = {
 
 export const MetricFamily = protobuf.Root.fromJSON(descriptor).lookupType('io.prometheus.client.MetricFamily');
 
-export const PROTOBUF_CONTENT_TYPE =
-  'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
-
 export interface LabelPair {
   name: string;
   value: string;

@@ -1,17 +1,8 @@
 import client from 'prom-client';
-import { encodeFamilies, PROTOBUF_CONTENT_TYPE } from './clientModel.ts';
+import { encodeFamilies } from './clientModel.ts';
 import type { ExpositionFormat } from './families.ts';
 import type { FamilySet } from './familySet.ts';
 import { processFamilies } from './processProto.ts';
-
-export const PROMETHEUS_CONTENT_TYPE = client.Registry.PROMETHEUS_CONTENT_TYPE;
-export const OPENMETRICS_CONTENT_TYPE = client.Registry.OPENMETRICS_CONTENT_TYPE;
-
-export const CONTENT_TYPES: Record<ExpositionFormat, string> = {
-  prometheus: PROMETHEUS_CONTENT_TYPE,
-  openmetrics: OPENMETRICS_CONTENT_TYPE,
-  protobuf: PROTOBUF_CONTENT_TYPE,
-};
 
 /**
  * The exporter's own process metrics (never the global registry): one set of collectors, so one
@@ -30,22 +21,6 @@ function createProcessRegistries(prefix: string): ProcessRegistries {
     if (metric) openmetrics.registerMetric(metric);
   }
   return { prometheus, openmetrics };
-}
-
-/**
- * Protobuf (with native histograms) when the scraper offers the delimited MetricFamily format, as a
- * Prometheus with native histograms enabled does; OpenMetrics when asked for; else the text format.
- */
-export function negotiateFormat(accept: string | undefined): ExpositionFormat {
-  if (!accept) return 'prometheus';
-  const offered = (type: string) => accept.split(',').some((part) => part.includes(type) && !/;\s*q=0(\.0*)?\s*(;|$)/.test(part));
-  if (
-    offered('application/vnd.google.protobuf') &&
-    accept.includes('proto=io.prometheus.client.MetricFamily') &&
-    accept.includes('encoding=delimited')
-  )
-    return 'protobuf';
-  return offered('application/openmetrics-text') ? 'openmetrics' : 'prometheus';
 }
 
 /**

@@ -4,9 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { RequestAggregator } from '../aggregate/requestAggregator.ts';
 import { responseTimeBounds } from '../config.ts';
 import { MetricFamily } from './clientModel.ts';
-import { createExposition, negotiateFormat } from './exposition.ts';
+import { createExposition } from './exposition.ts';
 import { singleValue } from './families.ts';
 import { FamilySet } from './familySet.ts';
+import { negotiateFormat } from './formats.ts';
 
 interface Decoded {
   name: string;
@@ -134,5 +135,14 @@ describe('the protobuf exposition with native histograms', () => {
     ['nothing', undefined, 'prometheus'],
   ])('negotiates %s', (_who, accept, format) => {
     expect(negotiateFormat(accept)).toBe(format);
+  });
+});
+
+describe('content types', () => {
+  it("are prom-client's for text and OpenMetrics (formats.ts keeps them without loading it)", async () => {
+    const { default: client } = await import('prom-client');
+    const { PROMETHEUS_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE } = await import('./formats.ts');
+    expect(PROMETHEUS_CONTENT_TYPE).toBe(client.Registry.PROMETHEUS_CONTENT_TYPE);
+    expect(OPENMETRICS_CONTENT_TYPE).toBe(client.Registry.OPENMETRICS_CONTENT_TYPE);
   });
 });

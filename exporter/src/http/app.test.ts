@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
 import { gunzipSync } from 'node:zlib';
 import { RawEventClient } from '@dl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { ManualClock } from '../clock.ts';
 import { loadExporterConfig } from '../config.ts';
 import { createExporter, type Exporter } from '../exporter.ts';
 import { acceptsGzip, createExporterApp } from './app.ts';
+import { localFace, remoteFace, serveFace } from './face.ts';
 
 /** The exporter built in this process on a manual clock, fed through its real socket, asked through app.request(). */
 describe('exporter app, in process', () => {
@@ -15,7 +17,7 @@ describe('exporter app, in process', () => {
   const clock = new ManualClock();
   let exporter: Exporter;
   let client: RawEventClient;
-  const app = () => createExporterApp(exporter);
+  const app = () => createExporterApp(localFace(exporter));
 
   const request = (endpoint: string, method: string, status: number, duration: number, errorType?: string) =>
     `{"v":1,"kind":"request","ts":${clock.now() - 50},"endpoint":"${endpoint}","method":"${method}","status":${status},"duration_s":${duration}${errorType ? `,"error_type":"${errorType}"` : ''}}\n`;
@@ -173,7 +175,7 @@ describe('exporter app, in process', () => {
   });
 
   it('asks for METRICS_TOKEN on data routes only, in constant time, with JSON errors', async () => {
-    const guarded = createExporterApp(exporter, { token: 's3cret' });
+    const guarded = createExporterApp(localFace(exporter), { token: 's3cret' });
     const attempts: Record<string, string>[] = [
       {},
       { authorization: 'Bearer s3cre' },
@@ -188,16 +190,49 @@ describe('exporter app, in process', () => {
     expect((await guarded.request('/metrics', { headers: { authorization: 'Bearer s3cret' } })).status).toBe(200);
     for (const open of ['/healthz', '/readyz', '/dashboard', '/dashboard/uplot.js'])
       expect((await guarded.request(open)).status).toBe(200);
-    expect(() => createExporterApp(exporter, { token: '' })).toThrow(/empty secret/);
+    expect(() => createExporterApp(localFace(exporter), { token: '' })).toThrow(/empty secret/);
+  });
+
+  it('answers the same over a message channel, as it does from its own thread in the process', async () => {
+    const { port1, port2 } = new MessageChannel();
+    serveFace(localFace(exporter), port1);
+    const remote = createExporterApp(remoteFace(port2));
+    try {
+      for (const path of [
+        '/metrics',
+        '/metrics/performance',
+        '/metrics/health-score',
+        '/readyz',
+        '/metrics/live/history?since=0',
+      ]) {
+        const [here, there] = await Promise.all([app().request(path), remote.request(path)]);
+        expect(there.status, path).toBe(here.status);
+        expect(there.headers.get('content-type'), path).toBe(here.headers.get('content-type'));
+        if (path === '/metrics') expect(eventFamilies(await there.text())).toBe(eventFamilies(await here.text()));
+        else expect(await there.json(), path).toEqual(await here.json());
+      }
+      const accept = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited';
+      const proto = await remote.request('/metrics', { headers: { accept } });
+      expect(proto.headers.get('content-type')).toContain('application/vnd.google.protobuf');
+      expect((await proto.arrayBuffer()).byteLength).toBeGreaterThan(100);
+    } finally {
+      port1.close();
+      port2.close();
+    }
+    // A failure on the main thread reaches the caller as an error, not as a hang.
+    const broken = new MessageChannel();
+    serveFace({ ...localFace(exporter), view: () => Promise.reject(new Error('boom')) }, broken.port1);
+    const failing = createExporterApp(remoteFace(broken.port2));
+    expect((await failing.request('/metrics/performance')).status).toBe(500);
+    broken.port1.close();
+    broken.port2.close();
   });
 
   it('shares one render among a storm of concurrent scrapes, and reuses it for SCRAPE_REUSE_MS', async () => {
     let renders = 0;
     const counting = {
-      ...exporter,
-      views: exporter.views,
-      ready: exporter.ready,
-      render: (format: Parameters<Exporter['render']>[0]) => {
+      ...localFace(exporter),
+      render: async (format: Parameters<Exporter['render']>[0]) => {
         renders++;
         return exporter.render(format);
       },

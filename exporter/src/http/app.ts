@@ -1,10 +1,10 @@
 import { gzipSync } from 'node:zlib';
-import { bearerToken, createTokenCheck } from '@dl/shared';
+import { bearerToken, createTokenCheck } from '@dl/shared/tokenCheck';
 import { type Context, Hono } from 'hono';
-import type { Exporter } from '../exporter.ts';
-import { CONTENT_TYPES, negotiateFormat } from '../exposition/exposition.ts';
 import type { ExpositionFormat } from '../exposition/families.ts';
+import { CONTENT_TYPES, negotiateFormat } from '../exposition/formats.ts';
 import { type Asset, loadDashboardAssets } from './dashboard/assets.ts';
+import type { ExporterFace, ViewName } from './face.ts';
 import { shared } from './shared.ts';
 
 export interface ExporterAppOptions {
@@ -18,18 +18,14 @@ export interface ExporterAppOptions {
 const error = (c: Context, status: 400 | 401 | 404, errorType: string, message: string) =>
   c.json({ success: false, error: message, error_type: errorType }, status);
 
-/** The exporter's HTTP surface over its narrow face: render, views, ready. */
-export function createExporterApp(
-  exporter: Pick<Exporter, 'render' | 'views' | 'ready'>,
-  options: ExporterAppOptions = {},
-): Hono {
+/** The exporter's HTTP surface over its narrow face: render, views, history, ready. */
+export function createExporterApp(face: ExporterFace, options: ExporterAppOptions = {}): Hono {
   const app = new Hono();
-  const { views } = exporter;
   const reuse = options.reuseMs ?? 0;
   const now = options.now ?? Date.now;
   // Everything a storm of scrapers asks for is made once per reuse window and sent as it is: the
   // rendering, its gzip, and each JSON view's serialisation.
-  const render = shared((format: ExpositionFormat) => exporter.render(format), reuse, now);
+  const render = shared((format: ExpositionFormat) => face.render(format), reuse, now);
   const metricsBody = shared(
     async (key: `${ExpositionFormat} ${'gzip' | 'identity'}`) => {
       const [format, encoding] = key.split(' ') as [ExpositionFormat, string];
@@ -40,11 +36,11 @@ export function createExporterApp(
     reuse,
     now,
   );
-  const view = shared((name: 'performance' | 'health' | 'live') => JSON.stringify(views[name]()), reuse, now);
+  const view = shared((name: ViewName) => face.view(name), reuse, now);
   const sendJson = (c: Context, body: string) => c.body(body, 200, { 'content-type': 'application/json' });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => (exporter.ready() ? c.json({ status: 'ready' }) : c.json({ status: 'not_ready' }, 503)));
+  app.get('/readyz', async (c) => ((await face.ready()) ? c.json({ status: 'ready' }) : c.json({ status: 'not_ready' }, 503)));
 
   // The page and its static files carry no data; the data endpoints it calls need the token,
   // which the page reads from its URL fragment (#token=...), never sent to the server or logs.
@@ -77,13 +73,17 @@ export function createExporterApp(
   app.get('/metrics/performance', async (c) => sendJson(c, await view('performance')));
   app.get('/metrics/health-score', async (c) => sendJson(c, await view('health')));
   app.get('/metrics/live', async (c) => sendJson(c, await view('live')));
-  app.get('/metrics/live/history', (c) => {
+  app.get('/metrics/live/history', async (c) => {
     const since = Number(c.req.query('since') ?? 0);
     if (!Number.isFinite(since) || since < 0) return error(c, 400, 'bad_request', 'since must be epoch milliseconds >= 0');
-    return c.json(views.history(since));
+    return sendJson(c, await face.history(since));
   });
 
   app.notFound((c) => error(c, 404, 'not_found', `no route for ${c.req.path}`));
+  app.onError((err, c) => {
+    console.error(`exporter: ${c.req.path}: ${err.message}`);
+    return c.json({ success: false, error: 'the exporter could not answer', error_type: 'internal_error' }, 500);
+  });
   return app;
 }
 

@@ -1,0 +1,27 @@
+/**
+ * The exporter's HTTP surface on a thread of its own. Parsing, routing and writing the answers of
+ * hundreds of scrapers happen here, so the main thread's event loop (ingest, aggregation, polls)
+ * only ever renders, and at most once per view per reuse window (app.ts shares renders).
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { serve } from '@hono/node-server';
+import { createExporterApp } from './app.ts';
+import { remoteFace } from './face.ts';
+
+export interface HttpWorkerData {
+  face: MessagePort;
+  port: number;
+  hostname: string;
+  token: string | undefined;
+  reuseMs: number;
+}
+
+/** What the thread tells the main one: where it listens, or why it cannot. */
+export type HttpWorkerMessage = { listening: number } | { error: string };
+
+const data = workerData as HttpWorkerData;
+const tell = (m: HttpWorkerMessage) => parentPort?.postMessage(m);
+const app = createExporterApp(remoteFace(data.face), { token: data.token, reuseMs: data.reuseMs });
+const server = serve({ fetch: app.fetch, port: data.port, hostname: data.hostname }, (info) => tell({ listening: info.port }));
+server.on('error', (err: NodeJS.ErrnoException) => tell({ error: `${err.code ?? ''} ${err.message}`.trim() }));
