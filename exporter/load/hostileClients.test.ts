@@ -102,21 +102,31 @@ describe('20 garbage clients for 20 s', () => {
 
 /** 200 scrapers in a process of their own, so their work never stalls the ingest measurement here. */
 const SCRAPERS = `
+const http = require('node:http');
+const { gunzipSync } = require('node:zlib');
 const [base, n, ms] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])];
+const agent = new http.Agent({ keepAlive: true, maxSockets: n });
 const views = ['/metrics', '/metrics/performance', '/metrics/live'];
 const times = { '/metrics': [], '/metrics/performance': [], '/metrics/live': [] };
 let failures = 0;
 const until = Date.now() + ms;
+// As Prometheus scrapes: keep-alive, gzip asked for and unpacked.
+const get = (path) => new Promise((resolve) => {
+  http.get(base + path, { agent, headers: { 'accept-encoding': 'gzip' } }, (res) => {
+    const parts = [];
+    res.on('data', (d) => parts.push(d));
+    res.on('end', () => {
+      const body = Buffer.concat(parts);
+      try { if (res.headers['content-encoding'] === 'gzip') gunzipSync(body); } catch { failures++; }
+      resolve(res.statusCode === 200);
+    });
+  }).on('error', () => resolve(false));
+});
 Promise.all(Array.from({ length: n }, async (_, i) => {
   const view = views[i % views.length];
   while (Date.now() < until) {
     const t = performance.now();
-    try {
-      // Identity: decompressing 200 bodies in this one worker would measure the worker (gzip has its own test).
-      const r = await fetch(base + view, { headers: { 'accept-encoding': 'identity' } });
-      await r.arrayBuffer();
-      if (!r.ok) failures++;
-    } catch { failures++; }
+    if (!(await get(view))) failures++;
     times[view].push(performance.now() - t);
   }
 })).then(() => process.stdout.write(JSON.stringify({ times, failures })));
@@ -128,10 +138,8 @@ describe('a scrape storm while events flow', () => {
   beforeAll(() => exp.start());
   afterAll(() => exp.stop());
 
-  // Held here: p99 under 3 s (Prometheus times a scrape out at 10 s; before the shared renders it was
-  // 10.9 s) and no stall over 1 s. The issue's targets (1 s, 50 ms) are not reliably met on a 2-core
-  // machine whose other core runs the 200 scrapers; the numbers are printed for the record.
-  it('200 scrapers for 20 s: every scrape answered, /metrics p99 < 3 s, ingest never stalls a second', async () => {
+  // Before: /metrics p99 10.9 s (Prometheus's 10 s scrape timeout fails), 470 ms stalls of ingest.
+  it('200 scrapers for 20 s: every scrape answered, /metrics p99 <= 1 s, no ingest stall over 50 ms', async () => {
     // Series enough to make /metrics a real render.
     const seed = await RawEventClient.connect(exp.socketPath);
     let lines = '';
@@ -175,8 +183,8 @@ describe('a scrape storm while events flow', () => {
     console.log(`scrape storm: ${summary.join(', ')}; longest ingest stall ${(longestGap - 20).toFixed(0)} ms`);
     expect(failures).toBe(0);
     expect(times['/metrics']?.length).toBeGreaterThan(200);
-    expect(p(times['/metrics'] ?? [], 0.99)).toBeLessThan(3_000);
-    expect(longestGap - 20).toBeLessThan(1_000);
+    expect(p(times['/metrics'] ?? [], 0.99)).toBeLessThanOrEqual(1_000);
+    expect(longestGap - 20).toBeLessThanOrEqual(50);
     const m = await exp.metrics();
     expect(sumSamples(m, 'downloader_requests_total', { endpoint: '/during-storm' })).toBe(sent);
   });
