@@ -94,7 +94,7 @@ describe('bad configuration stops start-up with one line naming the variable', (
 
 describe('the exporter and its heap', () => {
   it('refuses a SERIES_LIMIT its heap cannot hold: one line naming the variable', () => {
-    const r = run('exporter', { SERIES_LIMIT: '100000', NODE_OPTIONS: '--max-old-space-size=64' });
+    const r = run('exporter', { SERIES_LIMIT: '100000', NODE_OPTIONS: '--max-old-space-size=96' });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
       /^Invalid configuration: SERIES_LIMIT=100000 needs about 814 MiB of heap and the heap limit is \d+ MiB; lower it or raise --max-old-space-size$/,

@@ -22,7 +22,7 @@ export const exporterEnv = {
   SERIES_LIMIT: env
     .int(1000, 1, 100_000)
     .about(
-      'cap on (endpoint, method) request series; past it: `endpoint="__overflow__"`. About 8 KiB of heap each: past about 4,000, raise `--max-old-space-size` (the start-up check says how far)',
+      'cap on (endpoint, method) request series; past it: `endpoint="__overflow__"`. About 8 KiB of heap each: past about 8,000, raise `--max-old-space-size` (the start-up check says how far)',
     ),
   SERIES_TTL: env.seconds(900, 1, 7 * 86_400).about('request series unseen this long are removed'),
   APDEX_T_S: env.seconds(0.5, 0.001, 60).about('Apdex T: satisfied at or under T, tolerating under 4T'),

@@ -39,13 +39,33 @@ interface Reply {
   error?: string;
 }
 
-/** Main thread: answers the calls a `remoteFace` sends over `port`. */
+/**
+ * Main thread: answers the calls a `remoteFace` sends over `port`, one per turn of the event loop.
+ * Calls arrive in bursts (every view's reuse window ends together); answered back to back they would
+ * hold the loop for all of them, while between two of them the loop reads the event socket.
+ */
 export function serveFace(face: ExporterFace, port: MessagePort): void {
-  port.on('message', ({ id, op, arg }: Call) => {
+  const queue: Call[] = [];
+  let draining = false;
+  const answer = ({ id, op, arg }: Call) =>
     (face[op] as (arg: unknown) => Promise<unknown>)(arg).then(
       (value) => port.postMessage({ id, value } satisfies Reply),
       (err: unknown) => port.postMessage({ id, error: err instanceof Error ? err.message : String(err) } satisfies Reply),
     );
+  const drain = () => {
+    const call = queue.shift();
+    if (!call) {
+      draining = false;
+      return;
+    }
+    void answer(call).finally(() => setImmediate(drain));
+  };
+  port.on('message', (call: Call) => {
+    queue.push(call);
+    if (!draining) {
+      draining = true;
+      setImmediate(drain);
+    }
   });
 }
 

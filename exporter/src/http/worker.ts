@@ -3,6 +3,7 @@
  * hundreds of scrapers happen here, so the main thread's event loop (ingest, aggregation, polls)
  * only ever renders, and at most once per view per reuse window (app.ts shares renders).
  */
+import { getPriority, setPriority } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
 import { parentPort, workerData } from 'node:worker_threads';
 import { serve } from '@hono/node-server';
@@ -21,6 +22,13 @@ export interface HttpWorkerData {
 export type HttpWorkerMessage = { listening: number } | { error: string };
 
 const data = workerData as HttpWorkerData;
+// Linux gives each thread its own niceness (setpriority on pid 0 is this thread): when serving and
+// ingest want the same core, ingest wins. Five steps make this thread's share a third of the main one's.
+try {
+  setPriority(Math.min(19, getPriority() + 5));
+} catch {
+  // Not permitted (or not Linux): both threads keep the process's niceness.
+}
 const tell = (m: HttpWorkerMessage) => parentPort?.postMessage(m);
 const app = createExporterApp(remoteFace(data.face), { token: data.token, reuseMs: data.reuseMs });
 const server = serve({ fetch: app.fetch, port: data.port, hostname: data.hostname }, (info) => tell({ listening: info.port }));
