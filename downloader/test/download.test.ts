@@ -64,18 +64,30 @@ describe('GET /{url} against a local origin (DOWNLOADER_ALLOW_PRIVATE=1)', () =>
     expect(body.metadata.headers['content-type']).toBe('image/png');
   });
 
-  it('several types at once: one JSON object keyed by type, plus errors', async () => {
+  it('several types at one q, as the original documents: one JSON object keyed by media type, plus errors', async () => {
     const res = await get(`${origin.base}/article`, 'text/plain, text/markdown, application/pdf');
-    const body = (await res.json()) as {
-      text: string;
-      markdown: string;
-      pdf: { content: string };
+    const body = (await res.json()) as Record<string, unknown> & {
+      'text/plain': string;
+      'text/markdown': string;
+      'application/pdf': { content: string };
       errors: Record<string, string>;
     };
-    expect(body.text).toContain('412 birds');
-    expect(body.markdown).toContain('**412 birds**');
-    expect(Buffer.from(body.pdf.content, 'base64').subarray(0, 5).toString()).toBe('%PDF-');
+    expect(Object.keys(body)).toEqual(['text/plain', 'text/markdown', 'application/pdf', 'errors']);
+    expect(body['text/plain']).toContain('412 birds');
+    expect(body['text/markdown']).toContain('**412 birds**');
+    expect(Buffer.from(body['application/pdf'].content, 'base64').subarray(0, 5).toString()).toBe('%PDF-');
     expect(body.errors).toEqual({});
+    const original = (await (await get(`${origin.base}/article`, 'text/html, text/markdown')).json()) as object;
+    expect(Object.keys(original)).toEqual(['text/html', 'text/markdown', 'errors']);
+  });
+
+  it("gives an ordinary client (axios' default Accept) one representation, and honours q=0", async () => {
+    const axios = await get(`${origin.base}/article`, 'application/json, text/plain, */*');
+    expect(axios.headers.get('content-type')).toContain('application/json');
+    expect(await axios.json()).toMatchObject({ success: true, url: `${origin.base}/article` });
+    const noPdf = await get(`${origin.base}/article`, 'application/pdf;q=0, text/plain');
+    expect(noPdf.headers.get('content-type')).toContain('text/plain');
+    expect(await noPdf.text()).toContain('412 birds');
   });
 
   it('passes non-HTML text through, and refuses to "extract" text from an image', async () => {
@@ -105,10 +117,10 @@ describe('GET /{url} against a local origin (DOWNLOADER_ALLOW_PRIVATE=1)', () =>
   it('reports every fetch as an upstream event and every download under /{url}', async () => {
     const m = await waitFor('events counted', async () => {
       const s = await sut.metrics();
-      return sumSamples(s, 'downloader_requests_total', { endpoint: '/{url}' }) >= 14 ? s : undefined;
+      return sumSamples(s, 'downloader_requests_total', { endpoint: '/{url}' }) >= 17 ? s : undefined;
     });
-    expect(sumSamples(m, 'downloader_requests_total', { endpoint: '/{url}' })).toBe(14);
-    // Two of the 14 were served from the cache without a fetch; three fetches failed.
+    expect(sumSamples(m, 'downloader_requests_total', { endpoint: '/{url}' })).toBe(17);
+    // Two of the 17 were served from the cache without a fetch; three fetches failed.
     expect(sumSamples(m, 'downloader_upstream_requests_total', { outcome: 'ok' })).toBeGreaterThanOrEqual(9);
     expect(sumSamples(m, 'downloader_upstream_requests_total', { outcome: 'http_error' })).toBeGreaterThanOrEqual(1);
     await waitFor('the HTTP client reported up', async () =>

@@ -75,7 +75,11 @@ export const ERROR_TYPES = {
     cause: 'client',
     when: 'a request body over its limit (`BATCH_BODY_MAX_BYTES`), refused while it is read',
   },
-  unsupported_format: { status: 406, cause: 'client', when: 'no known type in `Accept`' },
+  unsupported_format: {
+    status: 406,
+    cause: 'client',
+    when: 'nothing acceptable in `Accept` (unknown types only, or all at `q=0`)',
+  },
   client_closed: {
     status: 499,
     cause: 'client',

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { ApiError, targetStatusError } from '../apiError.ts';
 import type { CacheLayer } from '../cache/cache.ts';
-import { type Format, negotiate } from '../content/negotiate.ts';
+import { FORMAT_TYPES, type Format, negotiate } from '../content/negotiate.ts';
 import { RenderError, render } from '../content/render.ts';
 import { PdfError, type PdfRenderer } from '../pdf/pdfRenderer.ts';
 import type { FetchResult, UpstreamClient } from '../upstream/client.ts';
@@ -21,13 +21,14 @@ export function downloadHandler(deps: DownloadDeps) {
   return async (c: Context): Promise<Response> => {
     const target = targetUrl(c.req.url);
     if ('error' in target) throw new ApiError('invalid_url', target.error);
-    const formats = negotiate(c.req.header('accept'));
-    if (!formats)
+    const negotiated = negotiate(c.req.header('accept'));
+    if (!negotiated)
       throw new ApiError(
         'unsupported_format',
         'Accept must include text/plain, text/markdown, text/html, application/json or application/pdf',
       );
-    const format = formats.length === 1 ? (formats[0] as Format) : undefined;
+    const { formats } = negotiated;
+    const format = negotiated.several ? undefined : (formats[0] as Format);
     if (format === 'pdf') {
       if (!deps.pdf) throw new ApiError('pdf_unavailable', 'PDF rendering is not configured');
       const pdf = await deps.pdf.render(target.url, c.req.raw.signal);
@@ -81,30 +82,32 @@ async function multiple(
   headers: Record<string, string>,
   pdf?: PdfRenderer,
 ): Promise<Response> {
+  // Keyed by media type, as the original service answers (`"text/html"`, `"text/markdown"`, `"errors"`).
   const result: Record<string, unknown> = {};
   const errors: Record<string, string> = {};
   for (const f of formats) {
+    const key = FORMAT_TYPES[f];
     if (f === 'pdf') {
-      if (!pdf) errors.pdf = 'PDF rendering is not configured';
+      if (!pdf) errors[key] = 'PDF rendering is not configured';
       else {
         try {
-          result.pdf = {
+          result[key] = {
             content_type: 'application/pdf',
             content: (await pdf.render(doc.url, c.req.raw.signal)).toString('base64'),
           };
         } catch (err) {
           if (!(err instanceof PdfError)) throw err;
-          errors.pdf = err.message;
+          errors[key] = err.message;
         }
       }
       continue;
     }
     try {
       const out = render(doc, f);
-      result[f] = f === 'json' ? JSON.parse(String(out.body)) : f === 'html' ? doc.body.toString('utf8') : out.body;
+      result[key] = f === 'json' ? JSON.parse(String(out.body)) : f === 'html' ? doc.body.toString('utf8') : out.body;
     } catch (err) {
       if (!(err instanceof RenderError)) throw err;
-      errors[f] = err.message;
+      errors[key] = err.message;
     }
   }
   return c.json({ ...result, errors }, 200, headers);
