@@ -39,13 +39,18 @@ describe('ApiError and the one mapping to error_type', () => {
     expect(internal.toJSON()).toEqual({ success: false, error: 'internal server error', error_type: 'internal' });
   });
 
-  it("a target's error status answers 502 with the target's status beside it", () => {
-    expect(targetStatusError(404).toJSON()).toEqual({
-      success: false,
-      error: 'upstream answered 404',
-      error_type: 'upstream_error',
-      upstream_status: 404,
-    });
+  it.each([
+    [404, 404, 'HTTP 404: Not Found'],
+    [403, 403, 'HTTP 403: Forbidden'],
+    [410, 410, 'HTTP 410: Gone'],
+    [429, 429, 'HTTP 429: Too Many Requests'],
+    [500, 502, 'HTTP 500: Internal Server Error'],
+    [503, 502, 'HTTP 503: Service Unavailable'],
+    [499, 499, 'HTTP 499: Error'],
+  ])("a target's %i answers %i http_error, as the original service does", (theirs, ours, message) => {
+    const e = targetStatusError(theirs);
+    expect(e.status).toBe(ours);
+    expect(e.toJSON()).toEqual({ success: false, error: message, error_type: 'http_error', upstream_status: theirs });
   });
 
   it('answers with the status of the shared table and the one JSON error shape', async () => {

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { ERROR_TYPES, type ErrorType } from '@dl/shared';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -16,12 +17,14 @@ export class ApiError extends Error {
     message: string,
     readonly extra: Record<string, unknown> = {},
     readonly headers: Record<string, string> = {},
+    /** Only `http_error` answers with a status of its own: the target's 4xx. */
+    private readonly statusOverride?: number,
   ) {
     super(message);
   }
 
-  get status(): (typeof ERROR_TYPES)[ErrorType]['status'] {
-    return ERROR_TYPES[this.type].status;
+  get status(): number {
+    return this.statusOverride ?? ERROR_TYPES[this.type].status;
   }
 
   /** The body every error of the API has: `success`, `error`, `error_type`, then any extra fields. */
@@ -66,9 +69,14 @@ export function toApiError(err: unknown): ApiError {
   return new ApiError('internal', 'internal server error');
 }
 
-/** The target answered with an error status: ours is 502, theirs is in `upstream_status`. */
+/**
+ * The target answered with an error status, reported as the original service does: `http_error`,
+ * `HTTP 404: Not Found`, the target's own 4xx passed through (a dead link is the caller's news, not
+ * our outage), a 5xx as 502. Theirs is in `upstream_status` too.
+ */
 export function targetStatusError(status: number): ApiError {
-  return new ApiError('upstream_error', `upstream answered ${status}`, { upstream_status: status });
+  const message = `HTTP ${status}: ${STATUS_CODES[status] ?? 'Error'}`;
+  return new ApiError('http_error', message, { upstream_status: status }, {}, status < 500 ? status : 502);
 }
 
 /** Answers with `err` (anything: it goes through toApiError first); the request event will carry its type. */

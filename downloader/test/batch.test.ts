@@ -90,7 +90,7 @@ describe('batch jobs (in-memory store) with a batch pool of 2', () => {
     expect(Buffer.from((json?.content as { content: string } | undefined)?.content ?? '', 'base64').toString()).toBe(
       'plain words',
     );
-    expect(missing).toMatchObject({ success: false, status_code: 404, error_type: 'upstream_error' });
+    expect(missing).toMatchObject({ success: false, status_code: 404, error_type: 'http_error', error: 'HTTP 404: Not Found' });
     await waitFor('job events counted', async () => {
       const m = await sut.metrics();
       return sumSamples(m, 'downloader_batch_jobs_total', { status: 'created' }) >= 1 &&

@@ -15,7 +15,9 @@ describe('GET /{url} against a local origin (DOWNLOADER_ALLOW_PRIVATE=1)', () =>
       .static('/plain', 'text/plain; charset=utf-8', 'just some text\nin two lines')
       .static('/data.json', 'application/json', '{"a":1}')
       .static('/pixel.png', 'image/png', PNG)
-      .route('/echo', (req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(req.url ?? ''));
+      .route('/echo', (req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(req.url ?? ''))
+      .static('/forbidden', 'text/plain', 'no', 403)
+      .static('/broken', 'text/plain', 'oops', 500);
     await sut.start();
   });
   afterAll(async () => {
@@ -104,23 +106,34 @@ describe('GET /{url} against a local origin (DOWNLOADER_ALLOW_PRIVATE=1)', () =>
   });
 
   it.each([
-    ['an upstream 404', () => `${origin.base}/missing`, undefined, 502, 'upstream_error'],
-    ['a scheme that is not http(s)', () => 'http:', undefined, 400, 'invalid_url'],
-    ['an unknown Accept type', () => `${origin.base}/article`, 'image/webp', 406, 'unsupported_format'],
-    ['a host that does not resolve', () => 'http://no-such-host.invalid/', undefined, 502, 'upstream_error'],
-  ])('answers %s with a JSON error', async (_name, target, accept, status, type) => {
+    [
+      "a target's 404, passed through as the original does",
+      () => `${origin.base}/missing`,
+      undefined,
+      404,
+      'http_error',
+      'HTTP 404: Not Found',
+    ],
+    ["a target's 403, passed through", () => `${origin.base}/forbidden`, undefined, 403, 'http_error', 'HTTP 403: Forbidden'],
+    ["a target's 500, as 502", () => `${origin.base}/broken`, undefined, 502, 'http_error', 'HTTP 500: Internal Server Error'],
+    ['a scheme that is not http(s)', () => 'http:', undefined, 400, 'invalid_url', undefined],
+    ['an unknown Accept type', () => `${origin.base}/article`, 'image/webp', 406, 'unsupported_format', undefined],
+    ['a host that does not resolve', () => 'http://no-such-host.invalid/', undefined, 502, 'upstream_error', undefined],
+  ])('answers %s with a JSON error', async (_name, target, accept, status, type, message) => {
     const res = await get(target(), accept);
     expect(res.status).toBe(status);
-    expect(await res.json()).toMatchObject({ success: false, error_type: type });
+    const body = await res.json();
+    expect(body).toMatchObject({ success: false, error_type: type });
+    if (message) expect(body).toMatchObject({ error: message, upstream_status: status === 502 ? 500 : status });
   });
 
   it('reports every fetch as an upstream event and every download under /{url}', async () => {
     const m = await waitFor('events counted', async () => {
       const s = await sut.metrics();
-      return sumSamples(s, 'downloader_requests_total', { endpoint: '/{url}' }) >= 17 ? s : undefined;
+      return sumSamples(s, 'downloader_requests_total', { endpoint: '/{url}' }) >= 19 ? s : undefined;
     });
-    expect(sumSamples(m, 'downloader_requests_total', { endpoint: '/{url}' })).toBe(17);
-    // Two of the 17 were served from the cache without a fetch; three fetches failed.
+    expect(sumSamples(m, 'downloader_requests_total', { endpoint: '/{url}' })).toBe(19);
+    // Two of the 19 were served from the cache without a fetch; five fetches failed.
     expect(sumSamples(m, 'downloader_upstream_requests_total', { outcome: 'ok' })).toBeGreaterThanOrEqual(9);
     expect(sumSamples(m, 'downloader_upstream_requests_total', { outcome: 'http_error' })).toBeGreaterThanOrEqual(1);
     await waitFor('the HTTP client reported up', async () =>

@@ -88,10 +88,15 @@ export const ERROR_TYPES = {
   too_large: { status: 413, cause: 'target', when: 'the target body passed 20 MiB (streamed, never buffered whole)' },
   unsupported_content: { status: 415, cause: 'client', when: 'text or Markdown asked of binary content' },
   internal: { status: 500, cause: 'service', when: 'a bug: the downloader failed on its own' },
+  http_error: {
+    status: 502,
+    cause: 'target',
+    when: "the target answered an error, as the original service reports it (`HTTP 404: Not Found`): a 4xx is passed through with the target's own status, a 5xx is 502; `upstream_status` says which",
+  },
   upstream_error: {
     status: 502,
     cause: 'target',
-    when: 'the target failed (network, too many redirects) or answered >= 400 (`upstream_status` says which)',
+    when: 'the target could not be fetched (network, DNS, too many redirects)',
   },
   upstream_unavailable: { status: 503, cause: 'target', when: "the target host's circuit breaker is open" },
   pdf_unavailable: { status: 503, cause: 'service', when: 'PDF asked and no browser can be launched' },
