@@ -42,7 +42,7 @@ describe('errors by cause: a dead link is not our outage (real downloader, expor
 
   it('100 dead-link downloads and 100 /health: no error_rate penalty, targets at 50 %, no service error', async () => {
     const plan = Array.from({ length: 200 }, (_, i) =>
-      i % 2 ? get('/health', '/health', 200) : get(`/${origin.base}/dead?i=${i}`, '/{url}', 502),
+      i % 2 ? get('/health', '/health', 200) : get(`/${origin.base}/dead?i=${i}`, '/{url}', 404),
     );
     expect(await runPlan(sut.base, plan)).toBe(200);
     const m = await waitFor('200 requests counted', async () => {
@@ -52,7 +52,8 @@ describe('errors by cause: a dead link is not our outage (real downloader, expor
     expect(sumSamples(m, 'downloader_requests_total', { cause: 'target' })).toBe(100);
     expect(sumSamples(m, 'downloader_requests_total', { cause: 'none' })).toBe(100);
     expect(sumSamples(m, 'downloader_requests_total', { cause: 'service' })).toBe(0); // the availability SLI's numerator
-    expect(sumSamples(m, 'downloader_errors_total', { endpoint: '/{url}', status: '502', cause: 'target' })).toBe(100);
+    // The target's 404 is passed through, as the original service does, and is still the target's failure.
+    expect(sumSamples(m, 'downloader_errors_total', { endpoint: '/{url}', status: '404', cause: 'target' })).toBe(100);
     const h = await health();
     expect(h.factors.error_rate).toMatchObject({ value: 0, penalty: 0, status: 'ok' });
     expect(h.factors.targets).toMatchObject({ value: 50, penalty: 0, status: 'warn' });
