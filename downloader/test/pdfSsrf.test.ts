@@ -110,17 +110,32 @@ new Worker(URL.createObjectURL(new Blob(["fetch('http://${secret}/secret?worker'
     expect(canary.connections).toBe(0);
   });
 
-  it('is closed to anyone without a render pass: 407', async () => {
+  it.each([
+    ['no credentials', undefined],
+    ["a render's name with the wrong password", 'wrong'],
+    ['a closed pass', 'closed'],
+    ['a malformed Proxy-Authorization', 'malformed'],
+  ])('is closed to anyone without a live render pass (%s): 407', async (_name, how) => {
     const { request } = await import('node:http');
     const url = new URL(await proxy.start());
+    const pass = proxy.open();
+    if (how === 'closed') pass.close();
+    const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    const headers: Record<string, string> =
+      how === undefined
+        ? {}
+        : how === 'malformed'
+          ? { 'proxy-authorization': 'Basic ::not base64::' }
+          : { 'proxy-authorization': basic(pass.username, how === 'wrong' ? 'x'.repeat(32) : pass.password) };
     const status = await new Promise<number | undefined>((resolve, reject) =>
-      request({ host: url.hostname, port: url.port, method: 'GET', path: `${pub}/ok.png` }, (res) => {
+      request({ host: url.hostname, port: url.port, method: 'GET', path: `${pub}/ok.png`, headers }, (res) => {
         res.resume();
         resolve(res.statusCode);
       })
         .on('error', reject)
         .end(),
     );
+    pass.close();
     expect(status).toBe(407);
   });
 });

@@ -69,6 +69,11 @@ describe('bad configuration stops start-up with one line naming the variable', (
     ],
     [
       'exporter',
+      { EVENTS_GARBAGE_BYTES_PER_S: '1MiB' },
+      'Invalid configuration: EVENTS_GARBAGE_BYTES_PER_S="1MiB": expected an integer between 0 and 1073741824',
+    ],
+    [
+      'exporter',
       { SERIES_TTL: 'soon' },
       'Invalid configuration: SERIES_TTL="soon": expected a number of seconds between 1 and 604800',
     ],

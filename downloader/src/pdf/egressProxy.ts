@@ -17,7 +17,7 @@ import { type PrepareRequestFunctionOpts, type PrepareRequestFunctionResult, Req
 import { BlockedAddressError, type SsrfPolicy } from '../upstream/ssrfPolicy.ts';
 
 /** The `Server` header of the proxy's own answers (a refusal shown to the browser as a page). */
-export const PROXY_REALM = 'downloader-pdf-proxy';
+const PROXY_REALM = 'downloader-pdf-proxy';
 
 /**
  * One render's admission to the proxy: the credentials its browser context presents, and the hosts
