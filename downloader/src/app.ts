@@ -1,9 +1,11 @@
+import type { IncomingMessage } from 'node:http';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { ApiError, errorResponse, toApiError } from './apiError.ts';
 import { createKeyCheck } from './auth.ts';
 import type { CacheLayer } from './cache/cache.ts';
 import { createErrorLog } from './errorLog.ts';
 import type { PdfRenderer } from './pdf/pdfRenderer.ts';
+import { clientKey, type LimitClass, type RateLimits } from './rateLimit.ts';
 import { downloadHandler } from './routes/download.ts';
 import { type JobRouteDeps, jobRoutes } from './routes/jobs.ts';
 import { tagRoute, toTemplate } from './telemetry/requestTiming.ts';
@@ -21,6 +23,8 @@ export interface AppDeps {
   apiKey?: string;
   cache?: CacheLayer;
   pdf?: PdfRenderer;
+  /** RATELIMIT_*: per-class request budgets; without it nothing is limited. */
+  limits?: RateLimits;
   /** Where unexpected errors go; by default once per kind per minute on stderr. */
   logError?: (err: unknown) => void;
 }
@@ -55,6 +59,11 @@ export function addRoute(app: Hono, method: Method, path: string, handler: Handl
   );
 }
 
+/** The peer's address as @hono/node-server hands it over (absent in `app.request` unit tests). */
+function remoteAddress(c: Context): string | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress;
+}
+
 export function createApp(deps: AppDeps): Hono {
   const now = deps.now ?? Date.now;
   const app = new Hono();
@@ -70,20 +79,43 @@ export function createApp(deps: AppDeps): Hono {
                 new ApiError('unauthorized', 'missing or wrong API key: send Authorization: Bearer <key> or X-API-Key'),
               )
       : handler;
-  addRoute(app, 'GET', '/health', (c) =>
-    c.json({ status: 'ok', version: deps.version, uptime_seconds: (now() - deps.startedAt) / 1000 }),
+  // The limit comes before the key check, so guessing keys costs budget too. A caller with the right
+  // key draws on the key's budget, anyone else on their address's.
+  const limits = deps.limits;
+  const limited = (cls: LimitClass, handler: Handler): Handler =>
+    limits
+      ? async (c) => {
+          const keyed = keyOk?.(c.req.header('authorization'), c.req.header('x-api-key')) ? deps.apiKey : undefined;
+          const verdict = await limits.take(cls, clientKey(remoteAddress(c), keyed));
+          if (!verdict) return handler(c);
+          for (const [name, value] of Object.entries(verdict.headers)) c.header(name, value);
+          if (verdict.allowed) return handler(c);
+          return errorResponse(
+            c,
+            new ApiError(
+              'rate_limit_exceeded',
+              `Rate limit exceeded: ${verdict.rate.text} for ${cls} requests. Try again in ${verdict.retryAfterS} s.`,
+            ),
+          );
+        }
+      : handler;
+  addRoute(
+    app,
+    'GET',
+    '/health',
+    limited('status', (c) => c.json({ status: 'ok', version: deps.version, uptime_seconds: (now() - deps.startedAt) / 1000 })),
   );
   if (deps.jobs) {
     const jobs = jobRoutes(deps.jobs);
-    addRoute(app, 'POST', '/batch', guarded(jobs.submit), jobs.bodyLimit);
-    addRoute(app, 'GET', '/jobs/:job_id/status', guarded(jobs.status));
-    addRoute(app, 'GET', '/jobs/:job_id/results', guarded(jobs.results));
-    addRoute(app, 'DELETE', '/jobs/:job_id', guarded(jobs.cancel));
+    addRoute(app, 'POST', '/batch', limited('batch', guarded(jobs.submit)), jobs.bodyLimit);
+    addRoute(app, 'GET', '/jobs/:job_id/status', limited('default', guarded(jobs.status)));
+    addRoute(app, 'GET', '/jobs/:job_id/results', limited('default', guarded(jobs.results)));
+    addRoute(app, 'DELETE', '/jobs/:job_id', limited('default', guarded(jobs.cancel)));
   } else {
     const noJob = (c: Context) => errorResponse(c, new ApiError('not_found', `job ${c.req.param('job_id')} not found`));
-    addRoute(app, 'GET', '/jobs/:job_id/status', guarded(noJob));
-    addRoute(app, 'GET', '/jobs/:job_id/results', guarded(noJob));
-    addRoute(app, 'DELETE', '/jobs/:job_id', guarded(noJob));
+    addRoute(app, 'GET', '/jobs/:job_id/status', limited('default', guarded(noJob)));
+    addRoute(app, 'GET', '/jobs/:job_id/results', limited('default', guarded(noJob)));
+    addRoute(app, 'DELETE', '/jobs/:job_id', limited('default', guarded(noJob)));
   }
   // Only paths that start like a URL (http: or https:, perhaps percent-encoded), so /health and the
   // job routes keep Hono's single-handler fast path and unknown paths stay 404s.
@@ -92,7 +124,7 @@ export function createApp(deps: AppDeps): Hono {
       app,
       'GET',
       '/:url{[hH][tT][tT][pP][sS]?(?::|%3[aA]).*}',
-      guarded(downloadHandler({ upstream: deps.upstream, cache: deps.cache, pdf: deps.pdf })),
+      limited('download', guarded(downloadHandler({ upstream: deps.upstream, cache: deps.cache, pdf: deps.pdf }))),
     );
   app.notFound((c) => {
     // `/file:...`, `/gopher%3A...`: a URL of a scheme the downloader never fetches, not an unknown route.

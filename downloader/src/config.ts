@@ -37,6 +37,18 @@ export const downloaderEnv = {
     .int(1000, 0, 1_000_000)
     .about('batch fetches that may wait for a slot; a job that would pass it is refused at submit with 503 `queue_full`'),
   BATCH_CONCURRENCY: env.int(Math.min(8 * cores, 50), 1, 1024).about('batch pool size', '8 x cores, at most 50'),
+  // The original service's rate limits, names and defaults.
+  RATELIMIT_ENABLED: env.flag(true).about('`0` turns request-rate limits off'),
+  RATELIMIT_STATUS_LIMIT: env.rate('200/minute').about('budget of `GET /health` per client'),
+  RATELIMIT_DOWNLOAD_LIMIT: env.rate('60/minute').about('budget of `GET /{url}` per client'),
+  RATELIMIT_BATCH_LIMIT: env.rate('20/minute').about('budget of `POST /batch` per client'),
+  RATELIMIT_DEFAULT_LIMIT: env.rate('100/minute').about('budget of every other route (the job routes) per client'),
+  RATELIMIT_STORAGE_URI: env
+    .optionalUrl(['redis', 'rediss'])
+    .about('Redis the replicas share their budgets in; default `REDIS_URL`; without either each process counts alone'),
+  RATELIMIT_HEADERS_ENABLED: env
+    .flag(true)
+    .about('`0` leaves out `X-RateLimit-*`, `RateLimit` and `RateLimit-Policy` (a 429 keeps `Retry-After`)'),
 };
 
 export type DownloaderConfig = ReturnType<typeof loadDownloaderConfig>;

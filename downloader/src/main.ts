@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfigOrExit } from '@dl/shared';
+import { createRedisClient, loadConfigOrExit } from '@dl/shared';
 import { serve } from '@hono/node-server';
 import { createAdminApp } from './admin.ts';
 import { createApp } from './app.ts';
@@ -12,6 +12,7 @@ import { MemoryJobStore, RedisJobStore } from './jobs/jobStore.ts';
 import { deliverWebhook } from './jobs/webhook.ts';
 import { PdfRenderer } from './pdf/pdfRenderer.ts';
 import { createProcessSampler } from './processStats.ts';
+import { RateLimits } from './rateLimit.ts';
 import { Semaphore } from './semaphore.ts';
 import { withRequestTiming } from './telemetry/requestTiming.ts';
 import { createTelemetry } from './telemetry/telemetry.ts';
@@ -51,6 +52,20 @@ const webhook = secret
   ? (url: string, payload: unknown) =>
       deliverWebhook(url, payload, { upstream, secret, emit: telemetry.emit, baseDelayMs: config.WEBHOOK_RETRY_BASE_S * 1000 })
   : undefined;
+const limitStore = config.RATELIMIT_STORAGE_URI ?? config.REDIS_URL;
+const limitRedis = config.RATELIMIT_ENABLED && limitStore ? createRedisClient(limitStore, { commandTimeoutMs: 500 }) : undefined;
+const limits = config.RATELIMIT_ENABLED
+  ? new RateLimits({
+      rates: {
+        status: config.RATELIMIT_STATUS_LIMIT,
+        download: config.RATELIMIT_DOWNLOAD_LIMIT,
+        batch: config.RATELIMIT_BATCH_LIMIT,
+        default: config.RATELIMIT_DEFAULT_LIMIT,
+      },
+      redis: limitRedis,
+      headers: config.RATELIMIT_HEADERS_ENABLED,
+    })
+  : undefined;
 const runner = new JobRunner({ store, upstream, pool: pools.batch, emit: telemetry.emit, webhook });
 const app = createApp({
   version: VERSION,
@@ -67,6 +82,7 @@ const app = createApp({
   apiKey: config.DOWNLOADER_KEY,
   cache: cacheLayer(contentCache, telemetry.emit),
   pdf,
+  limits,
 });
 const admin = createAdminApp({
   startedAt,
@@ -105,6 +121,7 @@ async function shutdown(signal: string): Promise<void> {
   await contentCache.close();
   await pdf.close();
   if (store instanceof RedisJobStore) await store.close();
+  limitRedis?.disconnect();
   await telemetry.stop(2_000);
   const ledger = telemetry.ledger();
   console.log(

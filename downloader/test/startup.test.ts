@@ -68,6 +68,11 @@ describe('bad configuration stops start-up with one line naming the variable', (
       'Invalid configuration: EVENTS_SOCKET_MODE="rw": expected an octal file mode such as 0600',
     ],
     [
+      'downloader',
+      { RATELIMIT_DOWNLOAD_LIMIT: '60/min' },
+      'Invalid configuration: RATELIMIT_DOWNLOAD_LIMIT="60/min": expected a rate such as 60/minute (per second, minute, hour or day)',
+    ],
+    [
       'exporter',
       { EVENTS_GARBAGE_BYTES_PER_S: '1MiB' },
       'Invalid configuration: EVENTS_GARBAGE_BYTES_PER_S="1MiB": expected an integer between 0 and 1073741824',

@@ -8,6 +8,7 @@ const spec = {
   MODE: env.fileMode(0o600),
   FLAG: env.flag(),
   REDIS_URL: env.optionalUrl(['redis', 'rediss']),
+  RATE: env.rate('60/minute'),
 };
 
 describe('loadConfig', () => {
@@ -19,6 +20,7 @@ describe('loadConfig', () => {
       MODE: 0o600,
       FLAG: false,
       REDIS_URL: undefined,
+      RATE: { points: 60, seconds: 60, text: '60/minute' },
     });
   });
 
@@ -35,6 +37,15 @@ describe('loadConfig', () => {
   });
 
   it.each([
+    ['60/minute', 60, 60],
+    ['10 per second', 10, 1],
+    [' 1000/hours ', 1000, 3600],
+    ['5/Day', 5, 86_400],
+  ])('reads the rate %s as the original service writes it', (text, points, seconds) => {
+    expect(loadConfig(spec, { RATE: text }).RATE).toEqual({ points, seconds, text: text.trim() });
+  });
+
+  it.each([
     ['PORT', 'abc', 'PORT="abc": expected a TCP port between 1 and 65535'],
     ['PORT', '70000', 'PORT="70000": expected a TCP port between 1 and 65535'],
     ['PORT', '80.5', 'PORT="80.5": expected a TCP port'],
@@ -43,6 +54,10 @@ describe('loadConfig', () => {
     ['MODE', '999', 'MODE="999": expected an octal file mode'],
     ['FLAG', 'yes', 'FLAG="yes": expected 1 or 0'],
     ['REDIS_URL', 'http://x', 'REDIS_URL="http://x": expected a URL (redis, rediss)'],
+    ['RATE', '60', 'RATE="60": expected a rate such as 60/minute'],
+    ['RATE', '0/minute', 'RATE="0/minute": expected a rate'],
+    ['RATE', '60/fortnight', 'RATE="60/fortnight": expected a rate'],
+    ['RATE', '1e3/second', 'RATE="1e3/second": expected a rate'],
   ])('rejects %s=%s with one line naming it', (name, value, message) => {
     const run = () => loadConfig(spec, { [name]: value });
     expect(run).toThrow(ConfigError);

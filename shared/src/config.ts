@@ -65,6 +65,23 @@ const decimal = (fallback: number, min: number, max: number, expected: string) =
 const urlSchema = (protocols: readonly string[]) =>
   z.string().refine((s) => URL.canParse(s) && protocols.includes(new URL(s).protocol.slice(0, -1)));
 
+/** A number of requests per window; `text` is how the operator wrote it. */
+export interface Rate {
+  readonly points: number;
+  readonly seconds: number;
+  readonly text: string;
+}
+
+const RATE_UNITS = { second: 1, minute: 60, hour: 3600, day: 86_400 } as const;
+const rateSchema = z
+  .string()
+  .regex(/^\s*\d{1,9}\s*(\/|per)\s*(second|minute|hour|day)s?\s*$/i)
+  .transform((s): Rate => {
+    const [, n, , unit] = /(\d+)\s*(\/|per)\s*(second|minute|hour|day)/i.exec(s) as RegExpExecArray;
+    return { points: Number(n), seconds: RATE_UNITS[(unit as string).toLowerCase() as keyof typeof RATE_UNITS], text: s.trim() };
+  })
+  .pipe(z.custom<Rate>((r) => (r as Rate).points >= 1));
+
 /** Builders for the environment variables this project reads. */
 export const env = {
   port: (fallback: number) => field(intString(1, 65_535), fallback, 'a TCP port between 1 and 65535'),
@@ -75,13 +92,18 @@ export const env = {
   number: (fallback: number, min: number, max: number) => decimal(fallback, min, max, `a number between ${min} and ${max}`),
   oneOf: <const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) =>
     field(z.enum(values) as unknown as z.ZodType<T[number]>, fallback, `one of ${values.join(', ')}`),
-  flag: () =>
+  flag: (fallback = false) =>
     field(
       z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true'),
-      false,
+      fallback,
       '1 or 0',
-      { shownDefault: '0' },
+      { shownDefault: fallback ? '1' : '0' },
     ),
+  /** A request rate as the original service writes it: `60/minute`, `10 per second`, `1000/hour`, `5/day`. */
+  rate: (fallback: string) =>
+    field(rateSchema, rateSchema.parse(fallback), 'a rate such as 60/minute (per second, minute, hour or day)', {
+      shownDefault: fallback,
+    }),
   string: (fallback: string) => field(z.string().min(1), fallback, 'a non-empty string'),
   optionalString: () => field(z.string().min(1).optional(), undefined, 'a non-empty string or unset'),
   /** A secret (API key, token): unset turns the check off; set, it must not be empty. */

@@ -32,7 +32,7 @@ export const ERROR_CAUSES = ['client', 'target', 'service'] as const;
 export type ErrorCause = (typeof ERROR_CAUSES)[number];
 
 interface ErrorTypeInfo {
-  readonly status: 400 | 401 | 403 | 404 | 406 | 408 | 413 | 415 | 431 | 499 | 500 | 502 | 503 | 504;
+  readonly status: 400 | 401 | 403 | 404 | 406 | 408 | 413 | 415 | 429 | 431 | 499 | 500 | 502 | 503 | 504;
   readonly cause: ErrorCause;
   readonly when: string;
 }
@@ -84,6 +84,11 @@ export const ERROR_TYPES = {
     status: 499,
     cause: 'client',
     when: 'the client went away before the answer was ready (its queued or running PDF render was stopped); nobody receives it',
+  },
+  rate_limit_exceeded: {
+    status: 429,
+    cause: 'client',
+    when: 'the caller (its API key, else its address) used up its requests of this endpoint class (`RATELIMIT_*`); `Retry-After` says when to come back',
   },
   too_large: { status: 413, cause: 'target', when: 'the target body passed 20 MiB (streamed, never buffered whole)' },
   unsupported_content: { status: 415, cause: 'client', when: 'text or Markdown asked of binary content' },

@@ -48,9 +48,14 @@ export interface RunningProcess {
   stop(graceMs?: number): Promise<number | string>;
 }
 
-/** Starts a built service (`dist/<name>.mjs`, see testkit's globalSetup) exactly as `npm start` runs it. */
+/**
+ * Starts a built service (`dist/<name>.mjs`, see testkit's globalSetup) exactly as `npm start` runs it,
+ * except that a downloader's request-rate limits are off unless the test sets `RATELIMIT_ENABLED`:
+ * tests and benchmarks send far more than 60 downloads a minute.
+ */
 export function startService(name: 'downloader' | 'exporter', env: Record<string, string>): RunningProcess {
-  return spawnNode([...NODE_FLAGS[name], resolve(repoRoot, 'dist', `${name}.mjs`)], env, name);
+  const defaults: Record<string, string> = name === 'downloader' ? { RATELIMIT_ENABLED: '0' } : {};
+  return spawnNode([...NODE_FLAGS[name], resolve(repoRoot, 'dist', `${name}.mjs`)], { ...defaults, ...env }, name);
 }
 
 /** Starts a TypeScript entry point with node + tsx (bench fixtures). The PID is the real process. */
