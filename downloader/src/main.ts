@@ -120,7 +120,7 @@ async function shutdown(signal: string): Promise<void> {
   await upstream.close();
   await contentCache.close();
   await pdf.close();
-  if (store instanceof RedisJobStore) await store.close();
+  await store.close();
   limitRedis?.disconnect();
   await telemetry.stop(2_000);
   const ledger = telemetry.ledger();

@@ -1,5 +1,16 @@
 import type { ServerResponse } from 'node:http';
-import { ARTICLE_HTML, getJson, Origin, RedisServer, requireBinary, SystemUnderTest, sumSamples, waitFor } from '@dl/testkit';
+import {
+  ARTICLE_HTML,
+  getJson,
+  type LoneDownloader,
+  Origin,
+  RedisServer,
+  requireBinary,
+  SystemUnderTest,
+  startLoneDownloader,
+  sumSamples,
+  waitFor,
+} from '@dl/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -202,7 +213,7 @@ describe.skipIf(!hasRedis)('batch jobs in Redis', () => {
     await origin.stop();
   });
 
-  it('runs end to end with the job kept in Redis under a TTL', async () => {
+  it('runs end to end with the job kept in Redis under a TTL, each URL in a field of its own', async () => {
     const res = await post({ urls: [{ url: `${origin.base}/plain` }, { url: `${origin.base}/plain`, format: 'json' }] });
     expect(res.status).toBe(202);
     const { job_id } = (await res.json()) as { job_id: string };
@@ -212,10 +223,22 @@ describe.skipIf(!hasRedis)('batch jobs in Redis', () => {
     });
     expect(done.results?.[0]).toMatchObject({ success: true, content: 'stored in redis' });
     const client = new Redis(redis.url);
-    const stored = JSON.parse((await client.get(`dl:job:${job_id}`)) ?? '{}');
+    const stored = await client.hgetall(`dl:job:${job_id}`);
     const ttl = await client.pttl(`dl:job:${job_id}`);
     client.disconnect();
-    expect(stored).toMatchObject({ job_id, status: 'completed', completed_urls: 2 });
+    expect(Object.keys(stored).sort()).toEqual([
+      'completed',
+      'completed_at',
+      'failed',
+      'fixed',
+      'r:0',
+      'r:1',
+      'started_at',
+      'status',
+    ]);
+    expect(stored).toMatchObject({ status: 'completed', completed: '2', failed: '0' });
+    expect(JSON.parse(stored.fixed ?? '')).toMatchObject({ job_id, total_urls: 2 });
+    expect(JSON.parse(stored['r:0'] ?? '')).toMatchObject({ success: true, content: 'stored in redis' });
     expect(ttl).toBeGreaterThan(23 * 3600_000);
   });
 
@@ -263,5 +286,76 @@ describe('the batch queue is bounded', () => {
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('5');
     expect(await refused.json()).toMatchObject({ success: false, error_type: 'queue_full' });
+  });
+});
+
+describe.skipIf(!hasRedis)('jobs across two replicas sharing Redis', () => {
+  const origin = new Origin();
+  const redis = new RedisServer();
+  const held: ServerResponse[] = [];
+  let closed = 0;
+  let a: LoneDownloader;
+  let b: LoneDownloader;
+
+  beforeAll(async () => {
+    await origin.start();
+    origin.static('/plain', 'text/plain', 'shared').route('/hold', (req, res) => {
+      held.push(res);
+      req.socket.once('close', () => closed++);
+    });
+    await redis.start();
+    const env = { DOWNLOADER_ALLOW_PRIVATE: '1', REDIS_URL: redis.url };
+    [a, b] = await Promise.all([startLoneDownloader(env), startLoneDownloader(env)]);
+  });
+  afterAll(async () => {
+    for (const r of held.splice(0)) r.destroy();
+    await Promise.all([a?.proc.stop(), b?.proc.stop()]);
+    await redis.stop();
+    await origin.stop();
+  });
+
+  it('a job started on one is read, cancelled and its results fetched through the other, which stops it on the first', async () => {
+    const res = await fetch(`${a.base}/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        urls: [
+          { url: `${origin.base}/plain` },
+          { url: `${origin.base}/plain`, format: 'json' },
+          ...Array.from({ length: 3 }, (_, i) => ({ url: `${origin.base}/hold?i=${i}` })),
+        ],
+        concurrency_limit: 5,
+        timeout_per_url: 120,
+      }),
+    });
+    expect(res.status).toBe(202);
+    const { job_id } = (await res.json()) as { job_id: string };
+    // Read through b while a runs it: two done, three held at the origin.
+    const running = await waitFor('two done, three in flight', async () => {
+      const s = await getJson<Status>(`${b.base}/jobs/${job_id}/status`);
+      return s.progress.completed === 2 && held.length === 3 ? s : undefined;
+    });
+    expect(running).toMatchObject({ status: 'running', progress: { total: 5, completed: 2, failed: 0, percent: 40 } });
+    expect((await getJson<Stats>(`${a.adminBase}/internal/stats`)).pools.batch.active).toBe(3);
+
+    const del = await fetch(`${b.base}/jobs/${job_id}`, { method: 'DELETE' });
+    expect(del.status).toBe(200);
+    expect(((await del.json()) as Status).status).toBe('cancelled');
+    // a hears of it and aborts its three fetches: the origin sees them go, a's pool empties.
+    await waitFor('a stopped the job', async () =>
+      closed === 3 && (await getJson<Stats>(`${a.adminBase}/internal/stats`)).pools.batch.active === 0 ? true : undefined,
+    );
+    for (const d of [a, b]) {
+      const results = await getJson<Status>(`${d.base}/jobs/${job_id}/results`);
+      expect(results.status).toBe('cancelled');
+      expect(results.progress).toEqual({ total: 5, completed: 2, failed: 0, percent: 40 });
+      expect(results.results?.map((r) => r.content)).toEqual([
+        'shared',
+        expect.objectContaining({ content: Buffer.from('shared').toString('base64') }),
+      ]);
+    }
+    // A second cancel, through either, changes nothing.
+    const again = await fetch(`${a.base}/jobs/${job_id}`, { method: 'DELETE' });
+    expect(((await again.json()) as Status).status).toBe('cancelled');
   });
 });

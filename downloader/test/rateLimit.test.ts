@@ -1,12 +1,11 @@
 import { request } from 'node:http';
 import {
-  freePort,
+  type LoneDownloader,
   Origin,
   RedisServer,
-  type RunningProcess,
   requireBinary,
   SystemUnderTest,
-  startService,
+  startLoneDownloader,
   sumSamples,
   waitFor,
 } from '@dl/testkit';
@@ -141,27 +140,21 @@ describe('rate limits with an API key, and without the headers (RATELIMIT_HEADER
 describe.skipIf(!hasRedis)('rate limits shared through Redis by two downloaders', () => {
   const origin = new Origin();
   const redis = new RedisServer();
-  const downloaders: { proc: RunningProcess; base: string }[] = [];
+  const downloaders: LoneDownloader[] = [];
 
   beforeAll(async () => {
     await origin.start();
     origin.static('/page', 'text/plain', 'a page');
     await redis.start();
     for (let i = 0; i < 2; i++) {
-      const [port, adminPort] = [await freePort(), await freePort()];
-      const proc = startService('downloader', {
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        ADMIN_PORT: String(adminPort),
-        EVENTS_TRANSPORT: 'off',
-        DOWNLOADER_ALLOW_PRIVATE: '1',
-        REDIS_URL: redis.url,
-        RATELIMIT_ENABLED: '1',
-        RATELIMIT_DOWNLOAD_LIMIT: '10/minute',
-      });
-      const base = `http://127.0.0.1:${port}`;
-      await waitFor('downloader up', async () => (await fetch(`http://127.0.0.1:${adminPort}/internal/stats`)).ok || undefined);
-      downloaders.push({ proc, base });
+      downloaders.push(
+        await startLoneDownloader({
+          DOWNLOADER_ALLOW_PRIVATE: '1',
+          REDIS_URL: redis.url,
+          RATELIMIT_ENABLED: '1',
+          RATELIMIT_DOWNLOAD_LIMIT: '10/minute',
+        }),
+      );
     }
   });
   afterAll(async () => {
@@ -171,8 +164,8 @@ describe.skipIf(!hasRedis)('rate limits shared through Redis by two downloaders'
   });
 
   it('one budget across replicas: 6 through one and 4 through the other, then both refuse', async () => {
-    const [a, b] = downloaders as [(typeof downloaders)[0], (typeof downloaders)[0]];
-    const url = (d: typeof a) => `${d.base}/${origin.base}/page`;
+    const [a, b] = downloaders as [LoneDownloader, LoneDownloader];
+    const url = (d: LoneDownloader) => `${d.base}/${origin.base}/page`;
     expect(await statuses(Array(6).fill(url(a)))).toEqual(Array(6).fill(200));
     expect(await statuses(Array(4).fill(url(b)))).toEqual(Array(4).fill(200));
     expect(await statuses([url(a), url(b)])).toEqual([429, 429]);
@@ -183,7 +176,7 @@ describe.skipIf(!hasRedis)('rate limits shared through Redis by two downloaders'
   });
 
   it('Redis killed: each replica still limits from memory, and downloads go on', async () => {
-    const [a] = downloaders as [(typeof downloaders)[0]];
+    const [a] = downloaders as [LoneDownloader];
     await redis.kill();
     const url = `${a.base}/${origin.base}/page`;
     const got = await statuses(Array(11).fill(url), '127.0.0.7');

@@ -220,6 +220,9 @@ describe('Kubernetes manifests', () => {
   it('validate against kubernetes-models (Deployment, Service, PodMonitor, PrometheusRule, Prometheus)', () => {
     const [deployment] = docs('deployment.yaml');
     new Deployment(deployment).validate();
+    const [redisDeployment, redisService] = docs('redis.yaml');
+    new Deployment(redisDeployment).validate();
+    new Service(redisService).validate();
     new Service(docs('service.yaml')[0]).validate();
     new PodMonitor(docs('podmonitor.yaml')[0]).validate();
     new PrometheusRule(docs('prometheusrule.yaml')[0]).validate();
@@ -240,6 +243,20 @@ describe('Kubernetes manifests', () => {
       expect(c.resources.limits.memory).toBeDefined();
     }
     expect(spec.volumes).toContainEqual(expect.objectContaining({ name: 'events', emptyDir: expect.any(Object) }));
+  });
+
+  it('runs more than one replica only with Redis in the kustomization and REDIS_URL on both containers', () => {
+    const deployment = docs('deployment.yaml')[0];
+    expect(deployment.spec.replicas).toBeGreaterThan(1);
+    const kustomization = parse(file('monitoring/kubernetes/kustomization.yaml'));
+    expect(kustomization.resources).toContain('redis.yaml');
+    const [redisDeployment, redisService] = docs('redis.yaml');
+    expect(redisDeployment.spec.replicas).toBe(1);
+    const port = redisService.spec.ports[0].port;
+    const spec = deployment.spec.template.spec;
+    for (const c of [...spec.initContainers, ...spec.containers]) {
+      expect(c.env).toContainEqual({ name: 'REDIS_URL', value: `redis://${redisService.metadata.name}:${port}` });
+    }
   });
 
   it('puts the socket in a directory below the emptyDir (which is open to the pod), as one user', () => {
@@ -271,6 +288,6 @@ describe('Kubernetes manifests', () => {
     const kinds = parseAllDocuments(r.out)
       .map((d) => d.toJSON().kind)
       .sort();
-    expect(kinds).toEqual(['Deployment', 'PodMonitor', 'Prometheus', 'PrometheusRule', 'Service']);
+    expect(kinds).toEqual(['Deployment', 'Deployment', 'PodMonitor', 'Prometheus', 'PrometheusRule', 'Service', 'Service']);
   });
 });

@@ -93,3 +93,24 @@ export class SystemUnderTest {
     removeSocketDir(this.socketPath);
   }
 }
+
+export interface LoneDownloader {
+  readonly proc: RunningProcess;
+  readonly base: string;
+  readonly adminBase: string;
+}
+
+/** A downloader alone (telemetry off, no exporter) on free ports: a replica, for tests of what replicas share. */
+export async function startLoneDownloader(env: Record<string, string>): Promise<LoneDownloader> {
+  const [port, adminPort] = await Promise.all([freePort(), freePort()]);
+  const proc = startService('downloader', {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ADMIN_PORT: String(adminPort),
+    EVENTS_TRANSPORT: 'off',
+    ...env,
+  });
+  const adminBase = `http://127.0.0.1:${adminPort}`;
+  await waitFor('downloader up', async () => (await fetch(`${adminBase}/internal/stats`)).ok || undefined, 20_000);
+  return { proc, base: `http://127.0.0.1:${port}`, adminBase };
+}

@@ -25,6 +25,8 @@ export interface Job {
   failed_urls: number;
   results: UrlResult[];
   webhook_url?: string;
+  /** The X-Request-Id of the POST /batch that created it. */
+  request_id?: string;
 }
 
 export function statusView(job: Job) {
