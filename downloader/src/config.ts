@@ -1,5 +1,5 @@
 import { availableParallelism, hostname } from 'node:os';
-import { type ConfigCheck, type ConfigOf, env, loadConfig, transportChecks, transportEnv } from '@dl/shared';
+import { type ConfigCheck, type ConfigOf, env, loadConfig, logEnv, transportChecks, transportEnv } from '@dl/shared';
 
 const cores = availableParallelism();
 
@@ -10,6 +10,7 @@ export const downloaderEnv = {
   ADMIN_PORT: env.port(8001).about('admin listener (`/internal/stats`)'),
   ADMIN_HOST: env.string('127.0.0.1').about('admin bind address; keep it private'),
   ...transportEnv,
+  ...logEnv,
   EVENTS_STREAM_MAXLEN: env.int(100_000, 1_000, 100_000_000).about('approximate cap on the stream (`XADD MAXLEN ~`)'),
   EVENTS_BUFFER_EVENTS: env.int(10_000, 1, 10_000_000).about('emitter buffer cap in events (unacknowledged included)'),
   EVENTS_BUFFER_BYTES: env.int(1024 * 1024, 1024, 1024 * 1024 * 1024).about('emitter buffer cap in bytes'),

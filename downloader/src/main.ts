@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRedisClient, loadConfigOrExit } from '@dl/shared';
+import { createLogger, createRedisClient, exitWith, loadConfigOrExit } from '@dl/shared';
 import { serve } from '@hono/node-server';
 import { createAdminApp } from './admin.ts';
 import { createApp } from './app.ts';
 import { type ContentCache, cacheLayer, MemoryCache, RedisCache } from './cache/cache.ts';
 import { answerClientErrors } from './clientErrors.ts';
 import { loadDownloaderConfig } from './config.ts';
+import { createErrorLog } from './errorLog.ts';
 import { JobRunner } from './jobs/jobRunner.ts';
 import { MemoryJobStore, RedisJobStore } from './jobs/jobStore.ts';
 import { deliverWebhook } from './jobs/webhook.ts';
@@ -14,20 +15,18 @@ import { PdfRenderer } from './pdf/pdfRenderer.ts';
 import { createProcessSampler } from './processStats.ts';
 import { RateLimits } from './rateLimit.ts';
 import { Semaphore } from './semaphore.ts';
+import { withRequestContext } from './telemetry/accessLog.ts';
 import { withRequestTiming } from './telemetry/requestTiming.ts';
 import { createTelemetry } from './telemetry/telemetry.ts';
 import { UpstreamClient } from './upstream/client.ts';
 import { VERSION } from './version.ts';
 
-function fail(message: string): never {
-  console.error(message);
-  process.exit(1);
-}
-
-const config = loadConfigOrExit(() => loadDownloaderConfig(process.env));
+const config = loadConfigOrExit('downloader', () => loadDownloaderConfig(process.env));
+const log = createLogger('downloader', config.LOG_LEVEL);
+const warn = (message: string) => log.warn(message);
 
 const startedAt = Date.now();
-const telemetry = createTelemetry({ config, version: VERSION, startedAt });
+const telemetry = createTelemetry({ config, version: VERSION, startedAt, log: warn });
 const sampler = createProcessSampler();
 const pools = {
   pdf: new Semaphore(config.PDF_CONCURRENCY, config.PDF_QUEUE_MAX),
@@ -83,6 +82,7 @@ const app = createApp({
   cache: cacheLayer(contentCache, telemetry.emit),
   pdf,
   limits,
+  logError: createErrorLog((message) => log.error(message)),
 });
 const admin = createAdminApp({
   startedAt,
@@ -97,23 +97,24 @@ const admin = createAdminApp({
 });
 
 telemetry.start();
-const fetch = telemetry.enabled ? withRequestTiming(app.fetch, telemetry.recordRequest) : app.fetch;
+const timed = telemetry.enabled ? withRequestTiming(app.fetch, telemetry.recordRequest) : app.fetch;
+const fetch = withRequestContext(timed, log);
 const server = serve({ fetch, port: config.PORT, hostname: config.HOST }, (info: AddressInfo) => {
-  console.log(`downloader: listening on http://${config.HOST}:${info.port} (telemetry: ${config.EVENTS_TRANSPORT})`);
+  log.info({ url: `http://${config.HOST}:${info.port}`, telemetry: config.EVENTS_TRANSPORT, version: VERSION }, 'listening');
 });
 const adminServer = serve({ fetch: admin.fetch, port: config.ADMIN_PORT, hostname: config.ADMIN_HOST }, (info) => {
-  console.log(`downloader: stats on http://${config.ADMIN_HOST}:${info.port}/internal/stats`);
+  log.info({ url: `http://${config.ADMIN_HOST}:${info.port}/internal/stats` }, 'admin listening');
 });
 answerClientErrors(server as Server);
 for (const s of [server, adminServer]) {
-  s.on('error', (err: NodeJS.ErrnoException) => fail(`downloader: cannot listen: ${err.code ?? ''} ${err.message}`));
+  s.on('error', (err: NodeJS.ErrnoException) => exitWith('downloader', `cannot listen: ${err.code ?? ''} ${err.message}`));
 }
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  console.log(`downloader: ${signal}, finishing in-flight requests`);
+  log.info({ signal }, 'stopping: finishing in-flight requests');
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   if ('closeIdleConnections' in server) server.closeIdleConnections();
   await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]);
@@ -124,12 +125,13 @@ async function shutdown(signal: string): Promise<void> {
   limitRedis?.disconnect();
   await telemetry.stop(2_000);
   const ledger = telemetry.ledger();
-  console.log(
-    `downloader: stopped; events emitted=${ledger.emitted} acknowledged=${ledger.acknowledged} dropped=${ledger.dropped} unsent=${ledger.buffered}`,
+  log.info(
+    { emitted: ledger.emitted, acknowledged: ledger.acknowledged, dropped: ledger.dropped, unsent: ledger.buffered },
+    'stopped',
   );
   adminServer.close();
   sampler.stop();
-  process.exit(0);
+  log.flush(() => process.exit(0));
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -5,7 +5,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, getJson, type RunningProcess, startService, waitFor } from '@dl/testkit';
+import { freePort, getJson, logLines, type RunningProcess, startService, waitFor } from '@dl/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = mkdtempSync(join(tmpdir(), 'socket-trust-'));
@@ -57,10 +57,9 @@ describe('a socket directory the downloader cannot trust', () => {
       expect(stats.telemetry.emitted).toBeGreaterThanOrEqual(50);
       expect(stats.telemetry.acknowledged).toBe(0);
       expect(stranger.connections()).toBe(0);
-      const refusals = p
-        .output()
-        .split('\n')
-        .filter((l) => l.includes('not connecting to'));
+      const refusals = logLines(p.output())
+        .map((l) => l.msg)
+        .filter((msg) => msg.includes('not connecting to'));
       expect(refusals).toEqual([
         `telemetry: not connecting to ${stranger.path}: ${stranger.path.slice(0, -'/events.sock'.length)} ${why}`,
       ]);

@@ -11,7 +11,17 @@ function run(service: 'downloader' | 'exporter', env: Record<string, string>) {
     encoding: 'utf8',
     timeout: 20_000,
   });
-  return { code: r.status, stderr: r.stderr.trim(), stdout: r.stdout.trim() };
+  const stderr = r.stderr.trim();
+  return { code: r.status, stderr, stdout: r.stdout.trim(), reason: reasonOf(service, stderr) };
+}
+
+/** The refusal is one JSON line (as every log line): fatal, the service's name, the reason in `msg`. */
+function reasonOf(service: string, stderr: string): string {
+  expect(stderr.split('\n')).toHaveLength(1);
+  const line = JSON.parse(stderr) as { level: string; service: string; msg: string; time: string };
+  expect(line).toMatchObject({ level: 'fatal', service });
+  expect(Date.parse(line.time)).not.toBeNaN();
+  return line.msg;
 }
 
 describe('bad configuration stops start-up with one line naming the variable', () => {
@@ -85,7 +95,7 @@ describe('bad configuration stops start-up with one line naming the variable', (
   ] as const)('%s with %o', (service, env, line) => {
     const r = run(service, env);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(line);
+    expect(r.reason).toBe(line);
     expect(r.stdout).toBe('');
   });
 
@@ -95,7 +105,7 @@ describe('bad configuration stops start-up with one line naming the variable', (
     try {
       const r = run('exporter', { EVENTS_SOCKET: live.socketPath, EXPORTER_PORT: '1' });
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('is in use by another live process');
+      expect(r.reason).toContain('is in use by another live process');
     } finally {
       await live.stop();
     }
@@ -106,7 +116,7 @@ describe('the exporter and its heap', () => {
   it('refuses a SERIES_LIMIT its heap cannot hold: one line naming the variable', () => {
     const r = run('exporter', { SERIES_LIMIT: '100000', NODE_OPTIONS: '--max-old-space-size=96' });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(
+    expect(r.reason).toMatch(
       /^Invalid configuration: SERIES_LIMIT=100000 needs about 814 MiB of heap and the heap limit is \d+ MiB; lower it or raise --max-old-space-size$/,
     );
   });
@@ -119,7 +129,7 @@ describe('the exporter and its socket directory', () => {
     try {
       const r = run('exporter', { EVENTS_SOCKET: resolve(dir, 'events.sock'), EXPORTER_PORT: '1' });
       expect(r.code).toBe(1);
-      expect(r.stderr).toBe(`exporter: cannot start: EVENTS_SOCKET: ${dir} is open to others (mode 777; it must be 700)`);
+      expect(r.reason).toBe(`cannot start: EVENTS_SOCKET: ${dir} is open to others (mode 777; it must be 700)`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
-import { env, loadConfig, transportChecks, transportEnv } from '@dl/shared';
+import { env, loadConfig, logEnv, transportChecks, transportEnv } from '@dl/shared';
 import type { HealthThresholds } from './health/healthScore.ts';
 
 /** Every variable the exporter reads, with its default and meaning (docs/configuration.md is generated from this). */
@@ -9,6 +9,7 @@ export const exporterEnv = {
   EXPORTER_HOST: env.string('127.0.0.1').about('exporter bind address (`0.0.0.0` in containers)'),
   EXPORTER_NICE: env.int(10, 0, 19).about('niceness the exporter gives itself, so the downloader wins a shared core'),
   ...transportEnv,
+  ...logEnv,
   EVENTS_SOCKET_MODE: env.fileMode(0o600).about('file mode of the socket the exporter creates'),
   EVENTS_GARBAGE_BYTES_PER_S: env
     .int(1_048_576, 0, 1_073_741_824)

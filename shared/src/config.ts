@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { exitWith, LOG_LEVELS } from './log.ts';
 import { DEFAULT_SOCKET_PATH_DOC, defaultSocketPath } from './socketDir.ts';
 
 /**
@@ -160,15 +161,19 @@ export function loadConfig<S extends EnvSpec>(
   return config;
 }
 
-/** For `main.ts` only: loads the configuration or prints the one-line reason and exits with 1. */
-export function loadConfigOrExit<C>(load: () => C): C {
+/** For `main.ts` only: loads the configuration or logs the one-line reason (a JSON line on stderr) and exits with 1. */
+export function loadConfigOrExit<C>(service: string, load: () => C): C {
   try {
     return load();
   } catch (err) {
-    console.error(err instanceof ConfigError ? err.message : String(err));
-    process.exit(1);
+    exitWith(service, err instanceof ConfigError ? err.message : String(err));
   }
 }
+
+/** Read by both processes. */
+export const logEnv = {
+  LOG_LEVEL: env.oneOf(LOG_LEVELS, 'info').about('least severe log level written (JSON lines on stdout); `silent` for none'),
+};
 
 /**
  * The event transport's variables, read by both processes, and the rule between them. Spread into

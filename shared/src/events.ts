@@ -7,6 +7,7 @@ import {
   HTTP_METHODS,
   JOB_STATUSES,
   PDF_OUTCOMES,
+  REQUEST_ID_PATTERN,
   UPSTREAM_OUTCOMES,
   WEBHOOK_OUTCOMES,
 } from './vocabulary.ts';
@@ -45,7 +46,7 @@ export const requestEvent = z.object({
   duration_s: seconds,
   bytes: count.optional(),
   format: z.enum(FORMATS).optional(),
-  request_id: z.string().max(128).optional(),
+  request_id: z.string().regex(REQUEST_ID_PATTERN).optional(),
   /** The error table's type of a failed answer; absent on success. Its cause decides whose failure it is. */
   error_type: z.enum(ERROR_TYPE_NAMES).optional(),
 });

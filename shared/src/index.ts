@@ -1,6 +1,7 @@
 export * from './codec.ts';
 export * from './config.ts';
 export * from './events.ts';
+export * from './log.ts';
 export * from './redisClient.ts';
 export * from './socketDir.ts';
 export * from './stats.ts';

@@ -27,6 +27,13 @@ export type BatchFormat = (typeof BATCH_FORMATS)[number];
 /** The `format` of an event: one output format, or `multi` for several at once. */
 export const FORMATS = [...OUTPUT_FORMATS, 'multi'] as const;
 
+/**
+ * A request id as the downloader accepts it from `X-Request-Id` and carries it (events, logs, jobs):
+ * 1-128 characters of a closed set that needs no escaping in JSON, a header or a log line. A header
+ * outside it is replaced by a generated UUID.
+ */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:=+/-]{1,128}$/;
+
 /** Whose fault a failed request is: the caller's, the target's, or our own. */
 export const ERROR_CAUSES = ['client', 'target', 'service'] as const;
 export type ErrorCause = (typeof ERROR_CAUSES)[number];

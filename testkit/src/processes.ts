@@ -55,7 +55,44 @@ export interface RunningProcess {
  */
 export function startService(name: 'downloader' | 'exporter', env: Record<string, string>): RunningProcess {
   const defaults: Record<string, string> = name === 'downloader' ? { RATELIMIT_ENABLED: '0' } : {};
-  return spawnNode([...NODE_FLAGS[name], resolve(repoRoot, 'dist', `${name}.mjs`)], { ...defaults, ...env }, name);
+  const p = spawnNode([...NODE_FLAGS[name], resolve(repoRoot, 'dist', `${name}.mjs`)], { ...defaults, ...env }, name);
+  // Every line a service writes must be a JSON log line: checked for every test that stops one.
+  return {
+    ...p,
+    async stop(graceMs) {
+      const result = await p.stop(graceMs);
+      logLines(p.output(), name);
+      return result;
+    },
+  };
+}
+
+/** One line of a service's log (pino): level, time, service, msg and the line's own fields. */
+export interface LogLine {
+  level: string;
+  time: string;
+  service: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/**
+ * Every complete line of a service's output, each parsed as the JSON log line it must be; throws
+ * naming the first that is not. (A last line cut by SIGKILL has no newline and is left out.)
+ */
+export function logLines(output: string, service?: string): LogLine[] {
+  const lines = output.split('\n').slice(0, -1);
+  return lines.map((line) => {
+    let parsed: LogLine;
+    try {
+      parsed = JSON.parse(line) as LogLine;
+    } catch {
+      throw new Error(`${service ?? 'a service'} wrote a line that is not JSON: ${line.slice(0, 300)}`);
+    }
+    if (typeof parsed.level !== 'string' || typeof parsed.msg !== 'string' || typeof parsed.time !== 'string')
+      throw new Error(`${service ?? 'a service'} wrote a JSON line that is not a log line: ${line.slice(0, 300)}`);
+    return parsed;
+  });
 }
 
 /** Starts a TypeScript entry point with node + tsx (bench fixtures). The PID is the real process. */

@@ -43,5 +43,6 @@ export function statusView(job: Job) {
     created_at: job.created_at,
     started_at: job.started_at ?? null,
     completed_at: job.completed_at ?? null,
+    ...(job.request_id ? { request_id: job.request_id } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { batchRequestSchema, describeIssue } from '../jobs/batchRequest.ts';
 import { statusView } from '../jobs/job.ts';
 import type { JobRunner } from '../jobs/jobRunner.ts';
 import type { JobStore } from '../jobs/jobStore.ts';
+import { requestIdOf } from '../telemetry/requestTiming.ts';
 
 export interface JobRouteDeps {
   runner: JobRunner;
@@ -62,7 +63,7 @@ export function jobRoutes(deps: JobRouteDeps) {
       if (!deps.batchRoom(Math.min(parsed.data.concurrency_limit, parsed.data.urls.length))) {
         return errorResponse(c, new ApiError('queue_full', 'the batch pool is full; try again shortly', {}, RETRY_LATER));
       }
-      const job = await deps.runner.submit(parsed.data);
+      const job = await deps.runner.submit(parsed.data, requestIdOf(c.req.raw));
       return c.json(
         {
           job_id: job.job_id,

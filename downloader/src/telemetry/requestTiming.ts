@@ -4,7 +4,14 @@ import { ENDPOINT_PATTERN, type ErrorType, HTTP_METHODS } from '@dl/shared';
 export const ROUTE_TEMPLATE = Symbol('routeTemplate');
 /** Where the error funnel leaves the answer's error type, so the event says whose failure it was. */
 export const ERROR_TYPE = Symbol('errorType');
-type Tagged = Request & { [ROUTE_TEMPLATE]?: string; [ERROR_TYPE]?: ErrorType };
+/** Where the request context leaves the request's id (accepted X-Request-Id, or generated). */
+export const REQUEST_ID = Symbol('requestId');
+export type Tagged = Request & { [ROUTE_TEMPLATE]?: string; [ERROR_TYPE]?: ErrorType; [REQUEST_ID]?: string };
+
+/** The request's id, for handlers that carry it on (jobs, webhooks). */
+export function requestIdOf(request: Request): string | undefined {
+  return (request as Tagged)[REQUEST_ID];
+}
 
 /** Converts a Hono path (`/jobs/:job_id/status`, `/:url{.+}`) to a route template (`/jobs/{job_id}/status`). */
 export function toTemplate(honoPath: string): string {
@@ -32,6 +39,7 @@ export type RequestRecorder = (
   status: number,
   durationS: number,
   errorType: ErrorType | undefined,
+  requestId: string | undefined,
 ) => void;
 
 type Fetch<E> = (request: Request, env: E) => Response | Promise<Response>;
@@ -46,7 +54,7 @@ export function withRequestTiming<E>(fetch: Fetch<E>, record: RequestRecorder): 
     const method = knownMethods.has(request.method) ? request.method : 'other';
     const tagged = request as Tagged;
     const errorType = thrown ? 'internal' : status >= 400 ? tagged[ERROR_TYPE] : undefined;
-    record(tagged[ROUTE_TEMPLATE] ?? 'other', method, status, (performance.now() - start) / 1000, errorType);
+    record(tagged[ROUTE_TEMPLATE] ?? 'other', method, status, (performance.now() - start) / 1000, errorType, tagged[REQUEST_ID]);
   };
   return (request, env) => {
     const start = performance.now();

@@ -8,6 +8,8 @@ import type { ExporterFace, ViewName } from './face.ts';
 import { shared } from './shared.ts';
 
 export interface ExporterAppOptions {
+  /** Where a failed answer's reason goes (the HTTP thread hands it to the main thread's logger). */
+  logError?: (message: string) => void;
   /** METRICS_TOKEN: when set, every route but the probes and the dashboard's static files needs it. */
   token?: string;
   /** SCRAPE_REUSE_MS: how long a rendered view answers further requests (0: only while it renders). */
@@ -80,8 +82,9 @@ export function createExporterApp(face: ExporterFace, options: ExporterAppOption
   });
 
   app.notFound((c) => error(c, 404, 'not_found', `no route for ${c.req.path}`));
+  const logError = options.logError ?? ((m: string) => console.error(m));
   app.onError((err, c) => {
-    console.error(`exporter: ${c.req.path}: ${err.message}`);
+    logError(`${c.req.path}: ${err.message}`);
     return c.json({ success: false, error: 'the exporter could not answer', error_type: 'internal_error' }, 500);
   });
   return app;

@@ -19,7 +19,7 @@ export interface HttpWorkerData {
 }
 
 /** What the thread tells the main one: where it listens, or why it cannot. */
-export type HttpWorkerMessage = { listening: number } | { error: string };
+export type HttpWorkerMessage = { listening: number } | { error: string } | { log: string };
 
 const data = workerData as HttpWorkerData;
 // Linux gives each thread its own niceness (setpriority on pid 0 is this thread): when serving and
@@ -30,6 +30,10 @@ try {
   // Not permitted (or not Linux): both threads keep the process's niceness.
 }
 const tell = (m: HttpWorkerMessage) => parentPort?.postMessage(m);
-const app = createExporterApp(remoteFace(data.face), { token: data.token, reuseMs: data.reuseMs });
+const app = createExporterApp(remoteFace(data.face), {
+  token: data.token,
+  reuseMs: data.reuseMs,
+  logError: (log) => tell({ log }),
+});
 const server = serve({ fetch: app.fetch, port: data.port, hostname: data.hostname }, (info) => tell({ listening: info.port }));
 server.on('error', (err: NodeJS.ErrnoException) => tell({ error: `${err.code ?? ''} ${err.message}`.trim() }));

@@ -63,9 +63,25 @@ const ERROR_TAILS = [
   ', "error_type":"internal"',
 ];
 
+/** Mostly none, then well-formed ids, sometimes one out of the alphabet or too long. */
+const REQUEST_ID_TAILS = [
+  '',
+  ',"request_id":"0b5c9d1e-2f3a-4b5c-8d9e-0f1a2b3c4d5e"',
+  ',"request_id":"a"',
+  `,"request_id":"${'x'.repeat(128)}"`,
+  ',"request_id":"Root=1-abc/def+g:h.i_j"',
+  `,"request_id":"${'x'.repeat(129)}"`,
+  ',"request_id":""',
+  ',"request_id":"a b"',
+  ',"request_id":"a\\"b"',
+  ',"request_id":"é"',
+  ',"request_id":5',
+];
+
 function randomLine(r: () => number): string {
   const tail = r() < 0.5 ? '' : biased(r, ERROR_TAILS, 4);
-  return `{"v":1,"kind":"request","ts":${biased(r, TS, 2)},"endpoint":"${biased(r, ENDPOINTS, 4)}","method":"${biased(r, METHODS, 4)}","status":${biased(r, STATUSES, 4)},"duration_s":${biased(r, DURATIONS, 5)}${tail}}`;
+  const id = r() < 0.5 ? '' : biased(r, REQUEST_ID_TAILS, 5);
+  return `{"v":1,"kind":"request","ts":${biased(r, TS, 2)},"endpoint":"${biased(r, ENDPOINTS, 4)}","method":"${biased(r, METHODS, 4)}","status":${biased(r, STATUSES, 4)},"duration_s":${biased(r, DURATIONS, 5)}${tail}${id}}`;
 }
 
 function mutate(r: () => number, line: string): string {
@@ -105,6 +121,24 @@ describe('readRequestLine (fast path) agrees with JSON.parse + zod', () => {
     const fast = readRequestLine(Buffer.from(line));
     expect(fast?.duration_s).toBe(value);
     expect(decodeEvent(line).ok).toBe(true);
+  });
+
+  it('reads what encodeRequestLine writes, request id and error type included', () => {
+    const line = encodeRequestLine('/{url}', 'GET', 404, 0.25, 1764000000000, 'http_error', 'req-42');
+    expect(line.endsWith('\n')).toBe(true);
+    const expected = {
+      v: 1,
+      kind: 'request',
+      ts: 1764000000000,
+      endpoint: '/{url}',
+      method: 'GET',
+      status: 404,
+      duration_s: 0.25,
+      error_type: 'http_error',
+      request_id: 'req-42',
+    };
+    expect(readRequestLine(Buffer.from(line.slice(0, -1)))).toEqual(expected);
+    expect(decodeEvent(line.slice(0, -1))).toEqual({ ok: true, event: expected });
   });
 
   it('takes the downloader canonical line', () => {

@@ -5,7 +5,7 @@ import { bytes, DIGIT_0, digitsValue, isDigit, match, prefixedTimestampEnd, read
 /**
  * The canonical request line: its writer (the downloader's hot path) and its exact reader (the
  * exporter's), side by side so the two cannot drift apart:
- *   {"v":1,"kind":"request","ts":T,"endpoint":"E","method":"M","status":S,"duration_s":D[,"error_type":"X"]}
+ *   {"v":1,"kind":"request","ts":T,"endpoint":"E","method":"M","status":S,"duration_s":D[,"error_type":"X"][,"request_id":"R"]}
  * It accepts a line only when every byte fits that shape and every value passes the same checks as
  * the zod schema; anything else returns undefined and takes the general path (JSON.parse + zod).
  * So validation stays exact while the common line costs no JSON.parse, no zod and no UTF-8 decode.
@@ -18,8 +18,15 @@ const STATUS_KEY = bytes('","status":');
 const DURATION_KEY = bytes(',"duration_s":');
 const METHODS = HTTP_METHODS.map((m) => ({ name: m, bytes: bytes(m) }));
 const ERROR_TYPE_KEY = bytes(',"error_type":"');
-const ERROR_TYPE_ENDINGS = ERROR_TYPE_NAMES.map((t) => ({ name: t, bytes: bytes(`${t}"}`) }));
+const ERROR_TYPE_ENDINGS = ERROR_TYPE_NAMES.map((t) => ({ name: t, bytes: bytes(`${t}"`) }));
+const REQUEST_ID_KEY = bytes(',"request_id":"');
+const CLOSE_BRACE = 0x7d;
+const QUOTE = 0x22;
 const MAX_DURATION_S = 86_400;
+
+/** [A-Za-z0-9._:=+/-], the alphabet of REQUEST_ID_PATTERN. */
+const REQUEST_ID_CHAR = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:=+/-') REQUEST_ID_CHAR[c.charCodeAt(0)] = 1;
 
 /** [A-Za-z0-9_\-./{}], the endpoint label alphabet of ENDPOINT_PATTERN. */
 const ENDPOINT_CHAR = new Uint8Array(128);
@@ -43,6 +50,9 @@ const INTERN_LIMIT = 4096;
  */
 export class RequestLineReader {
   private readonly endpoints = new Map<number, string>();
+  /** Where the last accepted line's request id is (-1: it had none); read by tools, never copied on the hot path. */
+  requestIdStart = -1;
+  requestIdEnd = -1;
 
   /**
    * Reads `b[start, end)`, the newline excluded; `b[end]` must be the newline or past the buffer.
@@ -88,19 +98,34 @@ export class RequestLineReader {
     while (isDigit(b[numberEnd]) || b[numberEnd] === 0x2e) numberEnd++;
     const duration = readNumber(b, p, numberEnd);
     if (duration === undefined || duration > MAX_DURATION_S) return false;
-    if (numberEnd === end - 1) {
-      visit(ts, endpoint, method, status, duration, undefined);
-      return true;
-    }
-    p = match(b, numberEnd, ERROR_TYPE_KEY);
-    if (p < 0) return false;
-    for (const t of ERROR_TYPE_ENDINGS) {
-      if (match(b, p, t.bytes) === end) {
-        visit(ts, endpoint, method, status, duration, t.name);
-        return true;
+    // The optional tail: an error type, then a request id (validated, not copied: nothing aggregates it).
+    p = numberEnd;
+    let errorType: ErrorType | undefined;
+    const q = match(b, p, ERROR_TYPE_KEY);
+    if (q > 0) {
+      for (const t of ERROR_TYPE_ENDINGS) {
+        const after = match(b, q, t.bytes);
+        if (after > 0 && (b[after] === CLOSE_BRACE || b[after] === 0x2c)) {
+          errorType = t.name;
+          p = after;
+          break;
+        }
       }
+      if (errorType === undefined) return false;
     }
-    return false;
+    this.requestIdStart = -1;
+    const r = match(b, p, REQUEST_ID_KEY);
+    if (r > 0) {
+      p = r;
+      while (p < end && REQUEST_ID_CHAR[b[p] as number] === 1) p++;
+      if (p === r || p - r > 128 || b[p] !== QUOTE) return false;
+      this.requestIdStart = r;
+      this.requestIdEnd = p;
+      p++;
+    }
+    if (p !== end - 1 || b[p] !== CLOSE_BRACE) return false;
+    visit(ts, endpoint, method, status, duration, errorType);
+    return true;
   }
 
   private intern(b: Uint8Array, start: number, end: number, hash: number): string {
@@ -127,6 +152,13 @@ export function readRequestLine(b: Uint8Array, reader = new RequestLineReader())
   reader.read(b, 0, b.length, (ts, endpoint, method, status, duration_s, error_type) => {
     event = { v: 1, kind: 'request', ts, endpoint, method, status, duration_s, ...(error_type ? { error_type } : {}) };
   });
+  if (event && reader.requestIdStart >= 0) {
+    event.request_id = Buffer.from(
+      b.buffer,
+      b.byteOffset + reader.requestIdStart,
+      reader.requestIdEnd - reader.requestIdStart,
+    ).toString('latin1');
+  }
   return event;
 }
 
@@ -138,8 +170,11 @@ export function encodeRequestLine(
   durationS: number,
   ts: number,
   errorType?: ErrorType,
+  requestId?: string,
 ): string {
-  // endpoint, method and error type come from closed sets checked at route registration: no escaping needed.
+  // endpoint, method and error type come from closed sets checked at route registration, the request
+  // id matched REQUEST_ID_PATTERN when it was accepted: no escaping needed.
   const head = `{"v":1,"kind":"request","ts":${ts},"endpoint":"${endpoint}","method":"${method}","status":${status},"duration_s":${Math.round(durationS * 1e7) / 1e7}`;
-  return errorType === undefined ? `${head}}\n` : `${head},"error_type":"${errorType}"}\n`;
+  const withError = errorType === undefined ? head : `${head},"error_type":"${errorType}"`;
+  return requestId === undefined ? `${withError}}\n` : `${withError},"request_id":"${requestId}"}\n`;
 }

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Logger, REQUEST_ID_PATTERN } from '@dl/shared';
+import { ERROR_TYPE, REQUEST_ID, ROUTE_TEMPLATE, type Tagged } from './requestTiming.ts';
+
+/** What @hono/node-server passes as `env` over HTTP/1.1; absent in `app.request` unit tests. */
+interface NodeEnv {
+  incoming?: IncomingMessage;
+  outgoing?: ServerResponse;
+}
+
+type Fetch<E> = (request: Request, env: E) => Response | Promise<Response>;
+
+/** The caller's `X-Request-Id` when it is well formed (REQUEST_ID_PATTERN), else a fresh UUID. */
+export function acceptRequestId(header: string | string[] | undefined): string {
+  return typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : randomUUID();
+}
+
+/**
+ * The outermost wrapper of the public app: gives every request its id (echoed as `X-Request-Id`, left
+ * on the request for the timing wrapper, jobs and webhooks) and writes one access line when the
+ * response is done: method, route template, status, duration, bytes sent, request id, error type. Never
+ * the URL: a target's query string may hold a token, and the route template says what was asked.
+ * Reads Node's own request and response objects, so Hono's lazy Request is never materialised.
+ */
+export function withRequestContext<E>(fetch: Fetch<E>, log?: Logger): Fetch<E> {
+  const access = log?.isLevelEnabled('info') ? log : undefined;
+  return (request, env) => {
+    // HTTP/1.1 bindings of @hono/node-server (this server never speaks HTTP/2).
+    const incoming = (env as NodeEnv | undefined)?.incoming;
+    const outgoing = (env as NodeEnv | undefined)?.outgoing;
+    const id = acceptRequestId(incoming ? incoming.headers['x-request-id'] : (request.headers.get('x-request-id') ?? undefined));
+    const tagged = request as Tagged;
+    tagged[REQUEST_ID] = id;
+    if (!outgoing) {
+      // Unit tests through app.request: no Node response to put the header on.
+      const result = fetch(request, env);
+      const echo = (r: Response) => {
+        r.headers.set('x-request-id', id);
+        return r;
+      };
+      return result instanceof Promise ? result.then(echo) : echo(result);
+    }
+    outgoing.setHeader('x-request-id', id);
+    if (access) {
+      const start = performance.now();
+      // Bytes as nginx's $bytes_sent counts them, headers included: what this socket wrote for this
+      // response (the adapter decides Content-Length without telling the response object).
+      const socket = incoming?.socket;
+      const before = socket?.bytesWritten ?? 0;
+      outgoing.once('close', () => {
+        access.info(
+          {
+            request_id: id,
+            method: incoming?.method ?? request.method,
+            route: tagged[ROUTE_TEMPLATE] ?? 'other',
+            status: outgoing.statusCode,
+            duration_ms: Math.round((performance.now() - start) * 1000) / 1000,
+            ...(socket ? { bytes_sent: socket.bytesWritten - before } : {}),
+            ...(tagged[ERROR_TYPE] ? { error_type: tagged[ERROR_TYPE] } : {}),
+            // The client left before the whole answer was written.
+            ...(outgoing.writableFinished ? {} : { aborted: true }),
+          },
+          'request',
+        );
+      });
+    }
+    return fetch(request, env);
+  };
+}
