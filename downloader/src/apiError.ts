@@ -51,7 +51,13 @@ export function toApiError(err: unknown): ApiError {
         return new ApiError('upstream_unavailable', err.message);
       case 'network':
       case 'http_error':
-        return new ApiError('upstream_error', err.message);
+        // A target that asked for a longer wait than the retry budget: pass its Retry-After on.
+        return new ApiError(
+          'upstream_error',
+          err.message,
+          err.status ? { upstream_status: err.status } : {},
+          err.retryAfterS ? { 'retry-after': String(err.retryAfterS) } : {},
+        );
     }
   }
   if (err instanceof PdfError) {

@@ -20,6 +20,10 @@ export const downloaderEnv = {
   DOWNLOADER_ALLOW_PRIVATE: env.flag().about('`1` lifts the SSRF refusal of private addresses (local testing only)'),
   DOWNLOADER_KEY: env.secret().about('when set, every route but `/health` needs `Authorization: Bearer` or `X-API-Key`'),
   WEBHOOK_SECRET: env.secret().about('HMAC-SHA256 key for webhook signatures; without it `webhook_url` is refused'),
+  FETCH_HEADERS_TIMEOUT_S: env
+    .seconds(15, 0.1, 300)
+    .about("longest wait for a target's response headers; past it: 504 `upstream_timeout`"),
+  FETCH_BODY_TIMEOUT_S: env.seconds(30, 0.1, 600).about("longest pause while a target's body streams in"),
   CHROMIUM_PATH: env.string('/usr/bin/chromium').about('the browser for PDF output; without one PDF answers 503'),
   PDF_TIMEOUT_S: env.seconds(30, 1, 300).about('longest a PDF render may take'),
   JOB_TTL_S: env.seconds(86_400, 60, 30 * 86_400).about('how long finished jobs are kept'),

@@ -32,7 +32,12 @@ const pools = {
   pdf: new Semaphore(config.PDF_CONCURRENCY, config.PDF_QUEUE_MAX),
   batch: new Semaphore(config.BATCH_CONCURRENCY, config.BATCH_QUEUE_MAX),
 };
-const upstream = new UpstreamClient({ allowPrivate: config.DOWNLOADER_ALLOW_PRIVATE, emit: telemetry.emit });
+const upstream = new UpstreamClient({
+  allowPrivate: config.DOWNLOADER_ALLOW_PRIVATE,
+  headersTimeoutMs: config.FETCH_HEADERS_TIMEOUT_S * 1000,
+  bodyTimeoutMs: config.FETCH_BODY_TIMEOUT_S * 1000,
+  emit: telemetry.emit,
+});
 const store = config.REDIS_URL
   ? new RedisJobStore(config.REDIS_URL, config.JOB_TTL_S * 1000)
   : new MemoryJobStore(config.JOB_TTL_S * 1000);
@@ -48,8 +53,14 @@ const pdf = new PdfRenderer({
 });
 const secret = config.WEBHOOK_SECRET;
 const webhook = secret
-  ? (url: string, payload: unknown) =>
-      deliverWebhook(url, payload, { upstream, secret, emit: telemetry.emit, baseDelayMs: config.WEBHOOK_RETRY_BASE_S * 1000 })
+  ? (url: string, payload: unknown, requestId?: string) =>
+      deliverWebhook(url, payload, {
+        upstream,
+        secret,
+        emit: telemetry.emit,
+        baseDelayMs: config.WEBHOOK_RETRY_BASE_S * 1000,
+        requestId,
+      })
   : undefined;
 const limitStore = config.RATELIMIT_STORAGE_URI ?? config.REDIS_URL;
 const limitRedis = config.RATELIMIT_ENABLED && limitStore ? createRedisClient(limitStore, { commandTimeoutMs: 500 }) : undefined;

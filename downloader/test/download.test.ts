@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { ARTICLE_HTML, Origin, SystemUnderTest, sumSamples, waitFor } from '@dl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -170,5 +171,62 @@ describe('GET /{url} with DOWNLOADER_ALLOW_PRIVATE off', () => {
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({ success: false, error_type: 'blocked_target' });
     expect(origin.hits.get('/secret') ?? 0).toBe(0);
+  });
+});
+
+describe("GET /{url} and the target's manners", () => {
+  const origin = new Origin();
+  const held: ServerResponse[] = [];
+  const sut = new SystemUnderTest({ DOWNLOADER_ALLOW_PRIVATE: '1', FETCH_HEADERS_TIMEOUT_S: '0.5' });
+  beforeAll(async () => {
+    await origin.start();
+    origin
+      .route('/never', (_req, res) => void held.push(res))
+      .route('/busy', (_req, res) => res.writeHead(429, { 'retry-after': '120' }).end())
+      .route('/viral', (_req, res) => {
+        setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('everyone reads this'), 300);
+      });
+    await sut.start();
+  });
+  afterAll(async () => {
+    for (const r of held.splice(0)) r.destroy();
+    await sut.stop();
+    await origin.stop();
+  });
+
+  it('a target that never answers: 504 upstream_timeout after FETCH_HEADERS_TIMEOUT_S', async () => {
+    const t0 = Date.now();
+    const res = await fetch(`${sut.base}/${origin.base}/never`);
+    expect(res.status).toBe(504);
+    expect(await res.json()).toMatchObject({ success: false, error_type: 'upstream_timeout' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(450);
+  });
+
+  it('a Retry-After beyond the retry budget fails fast: one request to the target, 502 upstream_error with its Retry-After', async () => {
+    const t0 = Date.now();
+    const res = await fetch(`${sut.base}/${origin.base}/busy`);
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(res.status).toBe(502);
+    expect(res.headers.get('retry-after')).toBe('120');
+    expect(await res.json()).toEqual({
+      success: false,
+      error_type: 'upstream_error',
+      error: 'the target answered 429 and asked to wait 120 s (Retry-After), beyond the retry budget of 5 s',
+      upstream_status: 429,
+    });
+    expect(origin.hits.get('/busy')).toBe(1);
+  });
+
+  it('ten concurrent misses of one URL, in three formats: the origin sees one request, every client its answer', async () => {
+    const accepts = ['text/plain', 'text/markdown', 'application/json'];
+    const replies = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        fetch(`${sut.base}/${origin.base}/viral`, { headers: { accept: accepts[i % 3] as string } }),
+      ),
+    );
+    expect(replies.map((r) => r.status)).toEqual(Array(10).fill(200));
+    const bodies = await Promise.all(replies.map((r) => r.text()));
+    expect(bodies.filter((b) => b.includes('everyone reads this'))).toHaveLength(7); // JSON carries it base64
+    expect(origin.hits.get('/viral')).toBe(1);
   });
 });

@@ -16,7 +16,7 @@ export interface JobRunnerDeps {
   emit: (event: EventInput) => void;
   now?: () => number;
   /** Delivers the finished job to its webhook_url (signed); absent when no WEBHOOK_SECRET is set. */
-  webhook?: (url: string, payload: unknown) => Promise<boolean>;
+  webhook?: (url: string, payload: unknown, requestId?: string) => Promise<boolean>;
 }
 
 /**
@@ -116,11 +116,11 @@ export class JobRunner {
     if (!finished) return;
     this.deps.emit({ kind: 'job', ts: this.now(), status: job.status, urls: job.total_urls, duration_s: this.elapsed(job) });
     if (job.webhook_url && this.deps.webhook) {
-      await this.deps.webhook(job.webhook_url, {
-        event: 'job.finished',
-        job: statusView(job),
-        results_url: `/jobs/${id}/results`,
-      });
+      await this.deps.webhook(
+        job.webhook_url,
+        { event: 'job.finished', job: statusView(job), results_url: `/jobs/${id}/results` },
+        job.request_id,
+      );
     }
   }
 

@@ -5,6 +5,7 @@ import { FORMAT_TYPES, type Format, negotiate } from '../content/negotiate.ts';
 import { RenderError, render } from '../content/render.ts';
 import { PdfError, type PdfRenderer } from '../pdf/pdfRenderer.ts';
 import type { FetchResult, UpstreamClient } from '../upstream/client.ts';
+import { SharedFetches } from '../upstream/sharedFetches.ts';
 import { targetUrl } from './targetUrl.ts';
 
 export interface DownloadDeps {
@@ -18,6 +19,12 @@ export interface DownloadDeps {
  * (ApiError, or the fetch's, render's or PDF's own error) and answered by the app's one error funnel.
  */
 export function downloadHandler(deps: DownloadDeps) {
+  // Concurrent misses of one URL share its fetch (whatever formats they want): a page that goes
+  // viral costs its origin one request, not one per reader.
+  const fetches = new SharedFetches(
+    (url, signal) => deps.upstream.fetch(url, { signal }),
+    () => new ApiError('client_closed', 'the client went away before the answer was ready'),
+  );
   return async (c: Context): Promise<Response> => {
     const target = targetUrl(c.req.url);
     if ('error' in target) throw new ApiError('invalid_url', target.error);
@@ -51,7 +58,7 @@ export function downloadHandler(deps: DownloadDeps) {
         });
       }
     }
-    const doc = await deps.upstream.fetch(target.url, { signal: c.req.raw.signal });
+    const doc = await fetches.run(target.url, c.req.raw.signal);
     if (doc.status >= 400) throw targetStatusError(doc.status);
     const headers = {
       'x-original-url': target.url,

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { EventInput } from '@dl/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isBlockedAddress } from './addresses.ts';
-import { UpstreamClient, UpstreamError } from './client.ts';
+import { retryAfterMs, UpstreamClient, UpstreamError } from './client.ts';
 
 /** A local origin whose behaviour each test scripts per path; it counts what reached it. */
 let origin: Server;
@@ -54,15 +54,50 @@ describe('UpstreamClient', () => {
     await c.close();
   });
 
-  it('honours Retry-After on 429 (capped) before retrying', async () => {
+  it('waits what Retry-After asks (seconds or a date) when it fits the budget, then retries', async () => {
+    const now = Date.parse('2026-11-30T12:00:00Z');
     routes.set('/slow-down', (_q, res, n) =>
-      n === 1 ? res.writeHead(429, { 'retry-after': '120' }).end() : res.writeHead(200).end('x'),
+      n === 1
+        ? res.writeHead(429, { 'retry-after': '2' }).end()
+        : n === 2
+          ? res.writeHead(503, { 'retry-after': 'Mon, 30 Nov 2026 12:00:03 GMT' }).end()
+          : res.writeHead(200).end('x'),
     );
     const waits: number[] = [];
-    const { c } = client({ sleep: async (ms) => void waits.push(ms), retryMaxMs: 1_000 });
+    const { c } = client({ sleep: async (ms) => void waits.push(ms), retryMaxMs: 5_000, now: () => now });
     expect((await c.fetch(`${base}/slow-down`)).status).toBe(200);
-    expect(waits).toEqual([1_000]);
+    expect(waits).toEqual([2_000, 3_000]);
     await c.close();
+  });
+
+  it('fails fast when Retry-After asks for more than the budget: one request, no early retry, its wait passed on', async () => {
+    routes.set('/come-back-later', (_q, res) => res.writeHead(429, { 'retry-after': '120' }).end());
+    const waits: number[] = [];
+    const { c, events } = client({ sleep: async (ms) => void waits.push(ms), retryMaxMs: 5_000 });
+    const err = await c.fetch(`${base}/come-back-later`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(err).toMatchObject({ outcome: 'http_error', status: 429, retryAfterS: 120, retries: 0 });
+    expect((err as Error).message).toBe(
+      'the target answered 429 and asked to wait 120 s (Retry-After), beyond the retry budget of 5 s',
+    );
+    expect(waits).toEqual([]);
+    expect(hits.get('/come-back-later')).toBe(1);
+    expect(events).toEqual([expect.objectContaining({ outcome: 'http_error', status: 429, retries: 0 })]);
+    await c.close();
+  });
+
+  it.each([
+    ['120', 120_000],
+    [' 7 ', 7_000],
+    ['Mon, 30 Nov 2026 12:01:00 GMT', 60_000],
+    ['Mon, 30 Nov 2026 11:00:00 GMT', 0], // in the past: now
+    ['-5', undefined],
+    ['1.5', undefined],
+    ['soon', undefined],
+    ['12345678901', undefined],
+    [undefined, undefined],
+  ])('reads Retry-After %s as %s ms', (header, ms) => {
+    expect(retryAfterMs(header, Date.parse('2026-11-30T12:00:00Z'))).toBe(ms);
   });
 
   it('follows redirects by hand up to the limit', async () => {

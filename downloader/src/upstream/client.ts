@@ -19,6 +19,8 @@ export class UpstreamError extends Error {
     message: string,
     readonly retries = 0,
     readonly status?: number,
+    /** The target's Retry-After in seconds, when it asked for a wait longer than the retry budget. */
+    readonly retryAfterS?: number,
   ) {
     super(message);
   }
@@ -114,21 +116,13 @@ export class UpstreamClient {
       throw new UpstreamError('circuit_open', `circuit breaker open for ${host}`);
     }
     for (;;) {
+      let result: Awaited<ReturnType<UpstreamClient['follow']>>;
       try {
-        const result = await this.follow(url, init);
-        if (RETRY_STATUSES.has(result.status) && retries < this.o.maxRetries) {
-          await this.o.sleep(this.delay(retries, result.headers['retry-after']));
-          retries++;
-          continue;
-        }
-        if (result.status >= 500) this.breakers.failure(host);
-        else this.breakers.success(host);
-        done(result.status >= 400 ? 'http_error' : 'ok', result.status, result.body.length);
-        return { ...result, retries };
+        result = await this.follow(url, init);
       } catch (err) {
         const e = classify(err, retries);
         if (e.outcome === 'network' && retries < this.o.maxRetries && !init.signal?.aborted) {
-          await this.o.sleep(this.delay(retries));
+          await this.o.sleep(this.backoff(retries));
           retries++;
           continue;
         }
@@ -136,6 +130,29 @@ export class UpstreamClient {
         done(e.outcome, e.status);
         throw new UpstreamError(e.outcome, e.message, retries, e.status);
       }
+      if (RETRY_STATUSES.has(result.status) && retries < this.o.maxRetries) {
+        const askedMs = retryAfterMs(result.headers['retry-after'], this.o.now());
+        if (askedMs === undefined || askedMs <= this.o.retryMaxMs) {
+          await this.o.sleep(askedMs ?? this.backoff(retries));
+          retries++;
+          continue;
+        }
+        // Retrying before the time it asked for would only be refused again: say so now.
+        const askedS = Math.ceil(askedMs / 1000);
+        if (result.status >= 500) this.breakers.failure(host);
+        done('http_error', result.status, result.body.length);
+        throw new UpstreamError(
+          'http_error',
+          `the target answered ${result.status} and asked to wait ${askedS} s (Retry-After), beyond the retry budget of ${this.o.retryMaxMs / 1000} s`,
+          retries,
+          result.status,
+          askedS,
+        );
+      }
+      if (result.status >= 500) this.breakers.failure(host);
+      else this.breakers.success(host);
+      done(result.status >= 400 ? 'http_error' : 'ok', result.status, result.body.length);
+      return { ...result, retries };
     }
   }
 
@@ -228,12 +245,19 @@ export class UpstreamClient {
     return Buffer.concat(chunks);
   }
 
-  /** Full jitter; a Retry-After in seconds is honoured up to retryMaxMs. */
-  private delay(attempt: number, retryAfter?: string): number {
-    const asked = Number(retryAfter);
-    if (Number.isFinite(asked) && asked >= 0) return Math.min(asked * 1000, this.o.retryMaxMs);
+  /** Exponential backoff with full jitter, at most retryMaxMs. */
+  private backoff(attempt: number): number {
     return this.o.random() * Math.min(this.o.retryMaxMs, this.o.retryBaseMs * 2 ** attempt);
   }
+}
+
+/** A Retry-After (seconds, or an HTTP date) as milliseconds from `now`; undefined when absent or malformed. */
+export function retryAfterMs(header: string | undefined, now: number): number | undefined {
+  if (header === undefined) return undefined;
+  const text = header.trim();
+  if (/^\d{1,10}$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) || !/[a-z]/i.test(text) ? undefined : Math.max(0, at - now);
 }
 
 /** The first 64 bits of SHA-256 of host:port: lets the exporter count distinct targets without knowing them. */
