@@ -19,6 +19,7 @@ async function downloader(env: Record<string, string>): Promise<{ proc: RunningP
     HOST: '127.0.0.1',
     ADMIN_PORT: String(await freePort()),
     DOWNLOADER_ALLOW_PRIVATE: '1',
+    LOG_LEVEL: 'warn', // no access lines: these runs send tens of thousands of requests
     ...env,
   });
   const base = `http://127.0.0.1:${port}`;

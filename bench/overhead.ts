@@ -46,7 +46,8 @@ const inProcess: Starter = (env) => startTs('bench/inprocessServer.ts', env);
 async function startServer(start: Starter, env: Record<string, string>) {
   const port = await freePort();
   const adminPort = await freePort();
-  const proc = start({ PORT: String(port), HOST: '127.0.0.1', ADMIN_PORT: String(adminPort), ...env });
+  // Access lines off (LOG_LEVEL=warn) in every variant: this measures telemetry, not logging.
+  const proc = start({ PORT: String(port), HOST: '127.0.0.1', ADMIN_PORT: String(adminPort), LOG_LEVEL: 'warn', ...env });
   await waitFor(`server on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok || undefined, 20_000);
   pin(proc.pid, '1');
   return { proc, port, adminPort };
