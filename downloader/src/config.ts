@@ -26,6 +26,9 @@ export const downloaderEnv = {
   FETCH_BODY_TIMEOUT_S: env.seconds(30, 0.1, 600).about("longest pause while a target's body streams in"),
   CHROMIUM_PATH: env.string('/usr/bin/chromium').about('the browser for PDF output; without one PDF answers 503'),
   PDF_TIMEOUT_S: env.seconds(30, 1, 300).about('longest a PDF render may take'),
+  SHUTDOWN_GRACE_S: env
+    .seconds(10, 0, 600)
+    .about('on SIGTERM, how long in-flight requests may take to finish before the downloader exits anyway'),
   JOB_TTL_S: env.seconds(86_400, 60, 30 * 86_400).about('how long finished jobs are kept'),
   CACHE_TTL_S: env.seconds(3600, 1, 30 * 86_400).about('how long a rendering stays cached'),
   CACHE_MAX_BYTES: env.int(64 * 1024 * 1024, 0, 16 * 1024 * 1024 * 1024).about('in-memory cache bound (without `REDIS_URL`)'),

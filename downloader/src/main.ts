@@ -128,7 +128,7 @@ async function shutdown(signal: string): Promise<void> {
   log.info({ signal }, 'stopping: finishing in-flight requests');
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   if ('closeIdleConnections' in server) server.closeIdleConnections();
-  await Promise.race([closed, new Promise((r) => setTimeout(r, 10_000))]);
+  await Promise.race([closed, new Promise((r) => setTimeout(r, config.SHUTDOWN_GRACE_S * 1000))]);
   await upstream.close();
   await contentCache.close();
   await pdf.close();

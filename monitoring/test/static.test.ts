@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { repoRoot, requireBinary } from '@dl/testkit';
 import { PodMonitor, Prometheus, PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
-import { Service } from 'kubernetes-models/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { Namespace, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { dashboardJson, prometheusRuleYaml } from '../../scripts/gen-monitoring.ts';
@@ -223,6 +226,14 @@ describe('Kubernetes manifests', () => {
     const [redisDeployment, redisService] = docs('redis.yaml');
     new Deployment(redisDeployment).validate();
     new Service(redisService).validate();
+    new Namespace(docs('namespace.yaml')[0]).validate();
+    new PodDisruptionBudget(docs('pdb.yaml')[0]).validate();
+    new NetworkPolicy(docs('networkpolicy.yaml')[0]).validate();
+    const [downloaderAccount, prometheusAccount, role, binding] = docs('rbac.yaml');
+    new ServiceAccount(downloaderAccount).validate();
+    new ServiceAccount(prometheusAccount).validate();
+    new Role(role).validate();
+    new RoleBinding(binding).validate();
     new Service(docs('service.yaml')[0]).validate();
     new PodMonitor(docs('podmonitor.yaml')[0]).validate();
     new PrometheusRule(docs('prometheusrule.yaml')[0]).validate();
@@ -259,6 +270,74 @@ describe('Kubernetes manifests', () => {
     }
   });
 
+  it('keeps a replica through voluntary disruptions, spreads them, and drains before it stops', () => {
+    const deployment = docs('deployment.yaml')[0];
+    const pdb = docs('pdb.yaml')[0];
+    expect(pdb.spec).toEqual({ minAvailable: 1, selector: deployment.spec.selector });
+    expect(deployment.spec.replicas).toBeGreaterThan(pdb.spec.minAvailable);
+    const spec = deployment.spec.template.spec;
+    expect(spec.topologySpreadConstraints.map((t: { topologyKey: string }) => t.topologyKey)).toEqual([
+      'kubernetes.io/hostname',
+      'topology.kubernetes.io/zone',
+    ]);
+    // preStop waits, then the downloader drains for SHUTDOWN_GRACE_S, then the sidecar serves one
+    // more scrape: all within the grace period.
+    const [sidecar] = spec.initContainers;
+    const [app] = spec.containers;
+    const sleepOf = (c: { lifecycle: { preStop: { exec: { command: string[] } } } }) => {
+      const [cmd, seconds] = c.lifecycle.preStop.exec.command;
+      expect(cmd).toBe('sleep');
+      return Number(seconds);
+    };
+    const drain = Number(app.env.find((e: { name: string }) => e.name === 'SHUTDOWN_GRACE_S').value);
+    const scrape = Number.parseInt(docs('podmonitor.yaml')[0].spec.podMetricsEndpoints[0].interval, 10);
+    expect(sleepOf(sidecar)).toBeGreaterThan(scrape);
+    expect(sleepOf(app) + drain + sleepOf(sidecar)).toBeLessThan(spec.terminationGracePeriodSeconds);
+    expect(spec.automountServiceAccountToken).toBe(false);
+  });
+
+  it('refuses egress to every private range at the network too, and names the service account Prometheus runs as', () => {
+    const policy = docs('networkpolicy.yaml')[0];
+    expect(policy.spec.policyTypes).toEqual(['Egress']);
+    const [internet] = policy.spec.egress;
+    const except = internet.to.flatMap((t: { ipBlock: { except: string[] } }) => t.ipBlock.except);
+    for (const cidr of [
+      '10.0.0.0/8',
+      '172.16.0.0/12',
+      '192.168.0.0/16',
+      '169.254.0.0/16',
+      '100.64.0.0/10',
+      'fc00::/7',
+      'fe80::/10',
+    ])
+      expect(except).toContain(cidr);
+    const accounts = docs('rbac.yaml')
+      .filter((d) => d.kind === 'ServiceAccount')
+      .map((d) => d.metadata.name);
+    expect(accounts).toContain(docs('prometheus.yaml')[0].spec.serviceAccountName);
+    expect(accounts).toContain(docs('deployment.yaml')[0].spec.template.spec.serviceAccountName);
+    const binding = docs('rbac.yaml').find((d) => d.kind === 'RoleBinding');
+    expect(binding.subjects[0].namespace).toBe(parse(file('monitoring/kubernetes/kustomization.yaml')).namespace);
+  });
+
+  it('pins every image: no latest, no bare name', () => {
+    const images = ['deployment.yaml', 'redis.yaml'].flatMap((f) =>
+      docs(f).flatMap((d) =>
+        d.kind === 'Deployment'
+          ? [...(d.spec.template.spec.initContainers ?? []), ...d.spec.template.spec.containers].map(
+              (c: { image: string }) => c.image,
+            )
+          : [],
+      ),
+    );
+    for (const image of images) expect(image).toMatch(/:[0-9][\w.-]*$/);
+    const kustomization = parse(file('monitoring/kubernetes/kustomization.yaml'));
+    for (const i of kustomization.images) expect(i.newTag).not.toBe('latest');
+    const compose = parse(file('compose.yaml'));
+    for (const [name, service] of Object.entries(compose.services as Record<string, { image?: string }>))
+      if (service.image) expect(service.image, name).toMatch(/:v?[0-9][\w.-]*$/);
+  });
+
   it('puts the socket in a directory below the emptyDir (which is open to the pod), as one user', () => {
     const spec = docs('deployment.yaml')[0].spec.template.spec;
     const socketOf = (c: { env: { name: string; value?: string }[] }) => c.env.find((e) => e.name === 'EVENTS_SOCKET')?.value;
@@ -288,6 +367,21 @@ describe('Kubernetes manifests', () => {
     const kinds = parseAllDocuments(r.out)
       .map((d) => d.toJSON().kind)
       .sort();
-    expect(kinds).toEqual(['Deployment', 'Deployment', 'PodMonitor', 'Prometheus', 'PrometheusRule', 'Service', 'Service']);
+    expect(kinds).toEqual([
+      'Deployment',
+      'Deployment',
+      'Namespace',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+      'PodMonitor',
+      'Prometheus',
+      'PrometheusRule',
+      'Role',
+      'RoleBinding',
+      'Service',
+      'Service',
+      'ServiceAccount',
+      'ServiceAccount',
+    ]);
   });
 });

@@ -191,8 +191,9 @@ export class UpstreamClient {
     return { healthy: !this.agent.destroyed && !this.agent.closed, connections: { active, idle, pending } };
   }
 
+  /** Ends every connection, aborting fetches still running (at shutdown, past the drain: nobody waits for them). */
   close(): Promise<void> {
-    return this.agent.close();
+    return this.agent.destroy();
   }
 
   /** One request per hop; each redirect target is checked like the first URL. */
