@@ -55,7 +55,7 @@ export async function ingestBench(rounds: number, seconds: number): Promise<Row[
 export async function memoryBench(events: number): Promise<Row[]> {
   const exp = await pinnedExporter({ SERIES_LIMIT: '1000' });
   try {
-    const rss = async () => sumSamples(await exp.metrics(), 'exporter_process_resident_memory_bytes') / 2 ** 20;
+    const rss = async () => sumSamples(await exp.metrics(), 'process_resident_memory_bytes') / 2 ** 20;
     const idle = await rss();
     const t = await writer(exp.socketPath, 'count', String(events), 'request');
     const afterEvents = await rss();

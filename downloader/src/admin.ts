@@ -26,6 +26,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
   app.get('/internal/stats', (c) =>
     c.json({
       version: deps.version,
+      node_version: process.version,
       pid: process.pid,
       started_at: deps.startedAt,
       uptime_seconds: (now() - deps.startedAt) / 1000,

@@ -83,7 +83,7 @@ describe('garbage on the socket', () => {
 
   it('keeps memory flat through 200 MB of over-long lines', async () => {
     const client = await RawEventClient.connect(exp.socketPath);
-    const rss = async () => sumSamples(await exp.metrics(), 'exporter_process_resident_memory_bytes');
+    const rss = async () => sumSamples(await exp.metrics(), 'process_resident_memory_bytes');
     const huge = Buffer.alloc(1024 * 1024, 0x61);
     const warm = async (n: number) => {
       for (let i = 0; i < n; i++) {

@@ -1,12 +1,19 @@
 // The Grafana dashboard, written against @grafana/schema's types so `npm run typecheck` checks it.
 // `npm run gen:monitoring` writes dashboards/downloader.json from it; a test proves the JSON is current.
-import type { Dashboard, DataQuery, FieldConfigSource, Panel, ThresholdsConfig } from '@grafana/schema';
+import type { AnnotationQuery, Dashboard, DataQuery, FieldConfigSource, Panel, ThresholdsConfig } from '@grafana/schema';
 
 const DS = { type: 'prometheus', uid: '${datasource}' };
 const EP = 'endpoint=~"$endpoint"';
 const RI = '$__rate_interval';
 
-type Target = DataQuery & { expr: string; legendFormat?: string; instant?: boolean; range?: boolean; format?: string };
+type Target = DataQuery & {
+  expr: string;
+  legendFormat?: string;
+  instant?: boolean;
+  range?: boolean;
+  format?: string;
+  exemplar?: boolean;
+};
 
 interface PanelSpec {
   title: string;
@@ -48,6 +55,24 @@ export function scoped(expr: string): string {
 export const nativeOnly = (expr: string) => /downloader_(response_time|upstream_duration)_seconds\{/.test(expr);
 
 let nextId = 1;
+/**
+ * An annotation from a Prometheus query: one marker per series when it starts. The query is written
+ * both where Grafana 10+ reads it (`target`) and where earlier versions did (`expr`).
+ */
+function promAnnotation(name: string, iconColor: string, expr: string, titleFormat: string): AnnotationQuery {
+  return {
+    name,
+    datasource: DS,
+    enable: true,
+    iconColor,
+    target: { refId: name, expr } as DataQuery as AnnotationQuery['target'],
+    ...({ expr, titleFormat, step: '1m', useValueForTime: false } as object),
+  };
+}
+
+/** The request-duration histogram, whose buckets carry trace exemplars in the OpenMetrics exposition. */
+const LATENCY = /downloader_response_time_seconds_bucket/;
+
 function panel(s: PanelSpec): Panel {
   const [x, y, w, h] = s.grid;
   const defaults: FieldConfigSource['defaults'] = { ...(s.unit ? { unit: s.unit } : {}), ...(s.fieldConfig?.defaults ?? {}) };
@@ -64,7 +89,14 @@ function panel(s: PanelSpec): Panel {
     gridPos: { x, y, w, h },
     fieldConfig: { defaults, overrides: s.fieldConfig?.overrides ?? [] },
     options: s.options ?? {},
-    targets: s.targets.map((t, i) => ({ refId: String.fromCharCode(65 + i), datasource: DS, ...t, expr: scoped(t.expr) })),
+    targets: s.targets.map((t, i) => ({
+      refId: String.fromCharCode(65 + i),
+      datasource: DS,
+      // Latency over time shows its exemplars: a dot per slow bucket that opens the request's trace.
+      ...(s.type === 'timeseries' && LATENCY.test(t.expr) ? { exemplar: true } : {}),
+      ...t,
+      expr: scoped(t.expr),
+    })),
     ...(s.transformations ? { transformations: s.transformations } : {}),
   };
 }
@@ -413,8 +445,55 @@ export const dashboard: Dashboard = {
   time: { from: 'now-1h', to: 'now' },
   fiscalYearStartMonth: 0,
   liveNow: false,
-  annotations: { list: [] },
-  links: [],
+  annotations: {
+    list: [
+      {
+        // Grafana's own: annotations made by hand and alert state changes.
+        builtIn: 1,
+        name: 'Annotations & Alerts',
+        type: 'dashboard',
+        datasource: { type: 'grafana', uid: '-- Grafana --' },
+        enable: true,
+        hide: true,
+        iconColor: 'rgba(0, 211, 255, 1)',
+      },
+      // A version no pod ran ten minutes earlier: a deploy. And any pod that started again.
+      promAnnotation(
+        'Deploys',
+        'purple',
+        'count by (version) (downloader_build_info) unless count by (version) (downloader_build_info offset 10m)',
+        'deploy {{version}}',
+      ),
+      promAnnotation('Restarts', 'orange', 'changes(downloader_process_start_time_seconds[2m]) > 0', 'restart {{instance}}'),
+    ],
+  },
+  links: [
+    {
+      title: 'Runbooks',
+      type: 'link',
+      // Prometheus's runbook_base (monitoring/kubernetes/prometheus.yaml): where monitoring/README.md is served.
+      url: 'https://runbooks.example.com/downloader',
+      icon: 'doc',
+      targetBlank: true,
+      asDropdown: false,
+      includeVars: false,
+      keepTime: false,
+      tags: [],
+      tooltip: 'What each alert means and what to do',
+    },
+    {
+      title: 'Live dashboard',
+      type: 'link',
+      url: '${exporter_url}/dashboard',
+      icon: 'dashboard',
+      targetBlank: true,
+      asDropdown: false,
+      includeVars: false,
+      keepTime: false,
+      tags: [],
+      tooltip: "The exporter's own page: every figure of one pod, each second",
+    },
+  ],
   templating: {
     list: [
       // A variable, never ${DS_PROMETHEUS}: file provisioning does not fill import-time inputs.
@@ -427,6 +506,15 @@ export const dashboard: Dashboard = {
         refresh: 1,
         includeAll: false,
         multi: false,
+      },
+      {
+        // Where the exporter of the pod you want live is reachable (port-forward or ingress).
+        name: 'exporter_url',
+        label: 'Exporter URL',
+        type: 'textbox',
+        query: 'http://127.0.0.1:9464',
+        current: { text: 'http://127.0.0.1:9464', value: 'http://127.0.0.1:9464' },
+        hide: 2,
       },
       {
         name: 'instance',

@@ -146,11 +146,31 @@ describe('Grafana dashboard', () => {
     expect(text).not.toContain('DS_PROMETHEUS');
     expect(dashboard.__inputs).toBeUndefined();
     const vars = dashboard.templating.list.map((v: { name: string; type: string }) => `${v.name}:${v.type}`);
-    expect(vars).toEqual(['datasource:datasource', 'instance:query', 'endpoint:query']);
+    expect(vars).toEqual(['datasource:datasource', 'exporter_url:textbox', 'instance:query', 'endpoint:query']);
     for (const p of dashboard.panels) {
       expect(p.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
       for (const t of p.targets) expect(t.datasource.uid).toBe('${datasource}');
     }
+  });
+
+  it('annotates alerts, deploys and restarts; links the runbooks and the live page; shows exemplars on latency', () => {
+    const annotations = dashboard.annotations.list;
+    expect(annotations[0]).toMatchObject({ builtIn: 1, type: 'dashboard', enable: true });
+    const byName = Object.fromEntries(annotations.map((a: { name: string }) => [a.name, a]));
+    expect(byName.Deploys.target.expr).toContain('downloader_build_info');
+    expect(byName.Restarts.target.expr).toContain('downloader_process_start_time_seconds');
+    const links = dashboard.links.map((l: { title: string; url: string }) => l.url);
+    expect(links).toContain('${exporter_url}/dashboard');
+    expect(
+      links.some((u: string) =>
+        u.startsWith(parse(file('monitoring/kubernetes/prometheus.yaml')).spec.externalLabels.runbook_base),
+      ),
+    ).toBe(true);
+    const latency = dashboard.panels.flatMap((p: { type: string; targets: { expr: string; exemplar?: boolean }[] }) =>
+      p.type === 'timeseries' ? p.targets.filter((t) => t.expr.includes('downloader_response_time_seconds_bucket')) : [],
+    );
+    expect(latency.length).toBeGreaterThan(0);
+    for (const t of latency) expect(t.exemplar).toBe(true);
   });
 
   it('provisions the datasource and the dashboard folder', () => {

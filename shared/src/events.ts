@@ -8,6 +8,7 @@ import {
   JOB_STATUSES,
   PDF_OUTCOMES,
   REQUEST_ID_PATTERN,
+  TRACE_ID_PATTERN,
   UPSTREAM_OUTCOMES,
   WEBHOOK_OUTCOMES,
 } from './vocabulary.ts';
@@ -47,6 +48,8 @@ export const requestEvent = z.object({
   bytes: count.optional(),
   format: z.enum(FORMATS).optional(),
   request_id: z.string().regex(REQUEST_ID_PATTERN).optional(),
+  /** The W3C trace id of a sampled incoming `traceparent`: becomes an exemplar of its latency bucket. */
+  trace_id: z.string().regex(TRACE_ID_PATTERN).optional(),
   /** The error table's type of a failed answer; absent on success. Its cause decides whose failure it is. */
   error_type: z.enum(ERROR_TYPE_NAMES).optional(),
 });

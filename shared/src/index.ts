@@ -7,6 +7,7 @@ export * from './socketDir.ts';
 export * from './stats.ts';
 export * from './tokenCheck.ts';
 export * from './transport.ts';
+export * from './version.ts';
 export * from './vocabulary.ts';
 export * from './wire/cacheLine.ts';
 export * from './wire/requestLine.ts';

@@ -7,8 +7,12 @@ import { z } from 'zod';
 const count = z.number().int().nonnegative();
 const pool = z.object({ limit: count, active: count, queued: count });
 
+const gcKind = z.object({ runs: count, seconds: z.number().nonnegative() });
+
 export const downloaderStatsSchema = z.object({
   version: z.string(),
+  /** `process.version` of the downloader (absent from downloaders before 0.1.0's metric conventions). */
+  node_version: z.string().optional(),
   pid: z.number().int().positive(),
   started_at: z.number().int().positive(),
   uptime_seconds: z.number().nonnegative(),
@@ -28,6 +32,14 @@ export const downloaderStatsSchema = z.object({
     heap_used_bytes: count,
     event_loop_lag_seconds: z.number().nonnegative(),
     event_loop_lag_p99_seconds: z.number().nonnegative(),
+    // Optional: an exporter must still read a downloader that predates them.
+    heap_total_bytes: count.optional(),
+    external_memory_bytes: count.optional(),
+    /** Share of wall time the event loop was busy since the previous sample, 0-1. */
+    event_loop_utilization: z.number().min(0).max(1).optional(),
+    active_resources: count.optional(),
+    /** Collections since start by kind, as Node's `gc` performance entries name them. */
+    gc: z.object({ minor: gcKind, major: gcKind, incremental: gcKind, weakcb: gcKind }).optional(),
   }),
   pools: z.object({ pdf: pool.optional(), batch: pool.optional() }).optional(),
   http_client: z

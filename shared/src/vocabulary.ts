@@ -34,6 +34,9 @@ export const FORMATS = [...OUTPUT_FORMATS, 'multi'] as const;
  */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:=+/-]{1,128}$/;
 
+/** A W3C trace id: 32 lowercase hex digits, not all zero. */
+export const TRACE_ID_PATTERN = /^(?!0{32})[0-9a-f]{32}$/;
+
 /** Whose fault a failed request is: the caller's, the target's, or our own. */
 export const ERROR_CAUSES = ['client', 'target', 'service'] as const;
 export type ErrorCause = (typeof ERROR_CAUSES)[number];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Logger, REQUEST_ID_PATTERN } from '@dl/shared';
-import { ERROR_TYPE, REQUEST_ID, ROUTE_TEMPLATE, type Tagged } from './requestTiming.ts';
+import { ERROR_TYPE, REQUEST_ID, ROUTE_TEMPLATE, type Tagged, TRACE_ID } from './requestTiming.ts';
 
 /** What @hono/node-server passes as `env` over HTTP/1.1; absent in `app.request` unit tests. */
 interface NodeEnv {
@@ -14,6 +14,22 @@ type Fetch<E> = (request: Request, env: E) => Response | Promise<Response>;
 /** The caller's `X-Request-Id` when it is well formed (REQUEST_ID_PATTERN), else a fresh UUID. */
 export function acceptRequestId(header: string | string[] | undefined): string {
   return typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : randomUUID();
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/**
+ * The trace id of a W3C `traceparent` (version 00) whose sampled flag is set; undefined for one that
+ * is absent, malformed, all-zero or not sampled. Nothing is generated: without a caller's trace there
+ * is none.
+ */
+export function sampledTraceId(header: string | string[] | undefined): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const m = TRACEPARENT.exec(header.trim());
+  if (!m) return undefined;
+  const [, traceId, parentId, flags] = m as unknown as [string, string, string, string];
+  if (/^0+$/.test(traceId) || /^0+$/.test(parentId)) return undefined;
+  return (Number.parseInt(flags, 16) & 1) === 1 ? traceId : undefined;
 }
 
 /**
@@ -32,6 +48,8 @@ export function withRequestContext<E>(fetch: Fetch<E>, log?: Logger): Fetch<E> {
     const id = acceptRequestId(incoming ? incoming.headers['x-request-id'] : (request.headers.get('x-request-id') ?? undefined));
     const tagged = request as Tagged;
     tagged[REQUEST_ID] = id;
+    const traceId = sampledTraceId(incoming ? incoming.headers.traceparent : (request.headers.get('traceparent') ?? undefined));
+    if (traceId) tagged[TRACE_ID] = traceId;
     if (!outgoing) {
       // Unit tests through app.request: no Node response to put the header on.
       const result = fetch(request, env);
@@ -52,6 +70,7 @@ export function withRequestContext<E>(fetch: Fetch<E>, log?: Logger): Fetch<E> {
         access.info(
           {
             request_id: id,
+            ...(traceId ? { trace_id: traceId } : {}),
             method: incoming?.method ?? request.method,
             route: tagged[ROUTE_TEMPLATE] ?? 'other',
             status: outgoing.statusCode,

@@ -6,7 +6,14 @@ export const ROUTE_TEMPLATE = Symbol('routeTemplate');
 export const ERROR_TYPE = Symbol('errorType');
 /** Where the request context leaves the request's id (accepted X-Request-Id, or generated). */
 export const REQUEST_ID = Symbol('requestId');
-export type Tagged = Request & { [ROUTE_TEMPLATE]?: string; [ERROR_TYPE]?: ErrorType; [REQUEST_ID]?: string };
+/** The trace id of a sampled incoming `traceparent`, when there is one. */
+export const TRACE_ID = Symbol('traceId');
+export type Tagged = Request & {
+  [ROUTE_TEMPLATE]?: string;
+  [ERROR_TYPE]?: ErrorType;
+  [REQUEST_ID]?: string;
+  [TRACE_ID]?: string;
+};
 
 /** The request's id, for handlers that carry it on (jobs, webhooks). */
 export function requestIdOf(request: Request): string | undefined {
@@ -40,6 +47,7 @@ export type RequestRecorder = (
   durationS: number,
   errorType: ErrorType | undefined,
   requestId: string | undefined,
+  traceId: string | undefined,
 ) => void;
 
 type Fetch<E> = (request: Request, env: E) => Response | Promise<Response>;
@@ -54,7 +62,8 @@ export function withRequestTiming<E>(fetch: Fetch<E>, record: RequestRecorder): 
     const method = knownMethods.has(request.method) ? request.method : 'other';
     const tagged = request as Tagged;
     const errorType = thrown ? 'internal' : status >= 400 ? tagged[ERROR_TYPE] : undefined;
-    record(tagged[ROUTE_TEMPLATE] ?? 'other', method, status, (performance.now() - start) / 1000, errorType, tagged[REQUEST_ID]);
+    const durationS = (performance.now() - start) / 1000;
+    record(tagged[ROUTE_TEMPLATE] ?? 'other', method, status, durationS, errorType, tagged[REQUEST_ID], tagged[TRACE_ID]);
   };
   return (request, env) => {
     const start = performance.now();

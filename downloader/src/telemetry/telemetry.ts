@@ -73,8 +73,8 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   });
   return {
     enabled: true,
-    recordRequest: (endpoint, method, status, durationS, errorType, requestId) =>
-      emitter.emitLine(encodeRequestLine(endpoint, method, status, durationS, Date.now(), errorType, requestId)),
+    recordRequest: (endpoint, method, status, durationS, errorType, requestId, traceId) =>
+      emitter.emitLine(encodeRequestLine(endpoint, method, status, durationS, Date.now(), errorType, requestId, traceId)),
     emit: (event) => emitter.emit(event),
     ledger: () => emitter.stats(),
     start: () => emitter.start(),

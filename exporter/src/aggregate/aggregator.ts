@@ -11,6 +11,7 @@ export interface EventConsumer {
     durationS: number,
     nowMs: number,
     errorType?: RequestEvent['error_type'],
+    traceId?: string,
   ): void;
   cache(result: CacheEvent['result'], nowMs: number): void;
   event(event: TelemetryEvent, nowMs: number): void;
@@ -29,9 +30,9 @@ export class Aggregator implements EventConsumer {
     readonly domain: DomainAggregator,
   ) {}
 
-  readonly request: EventConsumer['request'] = (endpoint, method, status, durationS, nowMs, errorType) => {
+  readonly request: EventConsumer['request'] = (endpoint, method, status, durationS, nowMs, errorType, traceId) => {
     this.lastEventAt = nowMs;
-    this.requests.record(endpoint, method, status, durationS, nowMs, causeOf(status, errorType));
+    this.requests.record(endpoint, method, status, durationS, nowMs, causeOf(status, errorType), traceId);
   };
 
   cache(result: CacheEvent['result'], nowMs: number): void {
@@ -41,7 +42,7 @@ export class Aggregator implements EventConsumer {
 
   event(event: TelemetryEvent, nowMs: number): void {
     if (event.kind === 'request')
-      this.request(event.endpoint, event.method, event.status, event.duration_s, nowMs, event.error_type);
+      this.request(event.endpoint, event.method, event.status, event.duration_s, nowMs, event.error_type, event.trace_id);
     else {
       this.lastEventAt = nowMs;
       this.domain.record(event, nowMs);

@@ -87,6 +87,7 @@ export class RequestAggregator {
     durationS: number,
     nowMs: number,
     cause: CauseLabel = causeOf(status, undefined),
+    traceId?: string,
   ): void {
     let s = this.index.get(endpoint)?.get(method);
     if (!s) s = this.createSeries(endpoint, method, nowMs);
@@ -101,6 +102,7 @@ export class RequestAggregator {
     c.requests.value++;
     if (c.errors) c.errors.value++;
     this.responseTime.observe(s.histogram, durationS);
+    if (traceId) this.responseTime.exemplar(s.histogram, durationS, traceId, nowMs);
     s.stats.record(durationS, status, cause, nowMs);
   }
 

@@ -11,9 +11,13 @@ import { processFamilies } from './processProto.ts';
  */
 type ProcessRegistries = { prometheus: client.Registry; openmetrics: client.Registry<client.OpenMetricsContentType> };
 
-function createProcessRegistries(prefix: string): ProcessRegistries {
+/** prom-client's gauges named like counters (`nodejs_active_handles_total`): promtool flags them, and each repeats a gauge without the suffix. */
+const MISNAMED = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+function createProcessRegistries(): ProcessRegistries {
   const prometheus = new client.Registry();
-  client.collectDefaultMetrics({ register: prometheus, prefix });
+  client.collectDefaultMetrics({ register: prometheus });
+  for (const name of MISNAMED) prometheus.removeSingleMetric(name);
   const openmetrics = new client.Registry<client.OpenMetricsContentType>();
   openmetrics.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
   for (const { name } of prometheus.getMetricsAsArray()) {
@@ -24,11 +28,12 @@ function createProcessRegistries(prefix: string): ProcessRegistries {
 }
 
 /**
- * The /metrics body: the family set rendered by hand, then prom-client's process metrics (prefix
- * `exporter_`), as one exposition. `beforeScrape` runs first (per-scrape caches reset there).
+ * The /metrics body: the family set rendered by hand, then prom-client's process metrics, unprefixed
+ * (`process_*`, `nodejs_*`: a pod's scrape target is the exporter, and stock Node.js dashboards find
+ * them), as one exposition. `beforeScrape` runs first (per-scrape caches reset there).
  */
 export function createExposition(families: FamilySet, beforeScrape: () => void = () => {}) {
-  const registries = createProcessRegistries('exporter_');
+  const registries = createProcessRegistries();
   return async (format: ExpositionFormat): Promise<string | Uint8Array> => {
     beforeScrape();
     if (format === 'protobuf') {

@@ -111,6 +111,8 @@ export interface HistogramSeries {
   readonly buckets: Float64Array;
   sum: number;
   count: number;
+  /** OpenMetrics exemplar suffix per bucket (` # {trace_id="..."} value ts`); absent until one is traced. */
+  exemplars?: (string | undefined)[];
 }
 
 export class HistogramFamily implements Family {
@@ -154,12 +156,26 @@ export class HistogramFamily implements Family {
   }
 
   observe(s: HistogramSeries, value: number): void {
-    const b = this.bounds;
-    let i = 0;
-    while (i < b.length && value > (b[i] as number)) i++;
+    const i = this.bucketOf(value);
     s.buckets[i] = (s.buckets[i] as number) + 1;
     s.sum += value;
     s.count++;
+  }
+
+  /**
+   * Keeps `traceId` as the exemplar of the bucket `value` fell in (the latest one per bucket), for
+   * the OpenMetrics exposition. Series without traced requests hold no exemplar array at all.
+   */
+  exemplar(s: HistogramSeries, value: number, traceId: string, atMs: number): void {
+    if (!s.exemplars) s.exemplars = new Array(this.bounds.length + 1);
+    s.exemplars[this.bucketOf(value)] = ` # {trace_id="${traceId}"} ${formatValue(value)} ${atMs / 1000}`;
+  }
+
+  private bucketOf(value: number): number {
+    const b = this.bounds;
+    let i = 0;
+    while (i < b.length && value > (b[i] as number)) i++;
+    return i;
   }
 
   remove(series: HistogramSeries): void {
@@ -190,15 +206,17 @@ export class HistogramFamily implements Family {
     return { name: this.name, help: this.help, type: 4, metric };
   }
 
-  render(_format: Exclude<ExpositionFormat, 'protobuf'>): string {
+  render(format: Exclude<ExpositionFormat, 'protobuf'>): string {
     const parts: string[] = [header(this.name, this.help, 'histogram')];
     const n = this.leLabels.length;
     for (const s of this.series.values()) {
       const p = s.linePrefixes;
+      // Exemplars exist only in OpenMetrics; the Prometheus text format has no place for them.
+      const ex = format === 'openmetrics' ? s.exemplars : undefined;
       let cumulative = 0;
       for (let i = 0; i < n; i++) {
         cumulative += s.buckets[i] as number;
-        parts.push(`${p[i]}${cumulative}\n`);
+        parts.push(`${p[i]}${cumulative}${ex?.[i] ?? ''}\n`);
       }
       parts.push(`${p[n]}${formatValue(s.sum)}\n${p[n + 1]}${s.count}\n`);
     }

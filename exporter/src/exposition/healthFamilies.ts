@@ -18,6 +18,11 @@ export function healthFamilies(compute: () => HealthReport): { families: Family[
         'Health score 0-100 over HEALTH_WINDOW (0 when the downloader is unreachable).',
         () => report().overall_score,
       ),
+      singleValue(
+        'downloader_health_score_ratio',
+        'Health score as a ratio, 0-1 (downloader_health_score / 100).',
+        () => report().overall_score / 100,
+      ),
       new CollectedFamily(
         'downloader_health_factor_penalty',
         'Points each factor takes off the health score.',

@@ -13,7 +13,7 @@ export function downloaderFamilies(poller: Poller<DownloaderStats>): Family[] {
     POOLS.map((pool) => [[pool], pick(stats()?.pools?.[pool])]);
   const gauge = (name: string, help: string, labels: string[], collect: () => Iterable<Sample>) =>
     new CollectedFamily(name, help, labels, collect);
-  const single = (f: (s: DownloaderStats) => number) => () => {
+  const single = (f: (s: DownloaderStats) => number | undefined) => () => {
     const s = stats();
     return s ? f(s) : undefined;
   };
@@ -41,6 +41,12 @@ export function downloaderFamilies(poller: Poller<DownloaderStats>): Family[] {
       'Busy slots as a percentage of the limit.',
       ['pool'],
       perPool(utilization),
+    ),
+    gauge(
+      'downloader_concurrency_utilization_ratio',
+      'Busy slots as a share of the limit, 0-1 (the percent gauge divided by 100).',
+      ['pool'],
+      perPool((p) => utilization(p) / 100),
     ),
     gauge('downloader_http_client_connections', 'Upstream HTTP client connections by state.', ['state'], () => {
       const c = stats()?.http_client?.connections;
@@ -70,7 +76,69 @@ export function downloaderFamilies(poller: Poller<DownloaderStats>): Family[] {
       'Resident memory of the downloader.',
       single((s) => s.process.resident_memory_bytes),
     ),
+    singleValue(
+      'downloader_process_start_time_seconds',
+      'Start time of the downloader since the Unix epoch, in seconds.',
+      single((s) => s.started_at / 1000),
+    ),
+    gauge('downloader_build_info', 'The downloader build that answers the polls: always 1.', ['version', 'node_version'], () => {
+      const s = stats();
+      return s ? [[[s.version, s.node_version ?? 'unknown'], 1]] : [];
+    }),
+    singleValue(
+      'downloader_nodejs_heap_size_used_bytes',
+      'V8 heap in use in the downloader.',
+      single((s) => s.process.heap_used_bytes),
+    ),
+    singleValue(
+      'downloader_nodejs_heap_size_total_bytes',
+      'V8 heap reserved by the downloader.',
+      single((s) => s.process.heap_total_bytes),
+    ),
+    singleValue(
+      'downloader_nodejs_external_memory_bytes',
+      'Memory of the downloader held outside the V8 heap (buffers).',
+      single((s) => s.process.external_memory_bytes),
+    ),
+    singleValue(
+      'downloader_nodejs_eventloop_lag_p99_seconds',
+      'p99 event-loop delay of the downloader since the previous poll (monitorEventLoopDelay, its timer interval taken off).',
+      single((s) => s.process.event_loop_lag_p99_seconds),
+    ),
+    singleValue(
+      'downloader_nodejs_eventloop_utilization_ratio',
+      'Share of the time the downloader event loop was busy since the previous poll, 0-1.',
+      single((s) => s.process.event_loop_utilization),
+    ),
+    singleValue(
+      'downloader_nodejs_active_resources',
+      'Handles and requests keeping the downloader event loop alive.',
+      single((s) => s.process.active_resources),
+    ),
+    new CollectedFamily(
+      'downloader_nodejs_gc_runs_total',
+      'Garbage collections in the downloader by kind.',
+      ['kind'],
+      gcSamples(stats, 'runs'),
+      'counter',
+    ),
+    new CollectedFamily(
+      'downloader_nodejs_gc_seconds_total',
+      'Time the downloader spent in garbage collection by kind.',
+      ['kind'],
+      gcSamples(stats, 'seconds'),
+      'counter',
+    ),
   ];
+}
+
+const GC_KINDS = ['minor', 'major', 'incremental', 'weakcb'] as const;
+
+function gcSamples(stats: () => DownloaderStats | undefined, field: 'runs' | 'seconds') {
+  return (): Sample[] => {
+    const gc = stats()?.process.gc;
+    return gc ? GC_KINDS.map((k) => [[k], gc[k][field]] as const) : [];
+  };
 }
 
 /** Redis figures from the exporter's own poll; `up` is always present once REDIS_URL is set. */

@@ -78,8 +78,8 @@ describe('the protobuf exposition with native histograms', () => {
       ['endpoint=/{url},method=GET,status=502,cause=target', 1],
     ]);
     expect(byName.get('x_gauge')?.metric[0]?.gauge?.value).toBe(42);
-    expect(byName.get('exporter_process_cpu_user_seconds_total')?.type).toBe(0);
-    expect(byName.get('exporter_nodejs_gc_duration_seconds')?.type).toBe(4);
+    expect(byName.get('process_cpu_user_seconds_total')?.type).toBe(0);
+    expect(byName.get('nodejs_gc_duration_seconds')?.type).toBe(4);
   });
 
   it('carries the classic buckets and the native (schema 5) buckets of the same histogram', async () => {

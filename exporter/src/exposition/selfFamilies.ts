@@ -1,7 +1,7 @@
-import type { DownloaderStats } from '@dl/shared';
+import { type DownloaderStats, VERSION } from '@dl/shared';
 import type { Aggregator } from '../aggregate/aggregator.ts';
 import type { Poller } from '../poll/poller.ts';
-import { type Family, singleValue } from './families.ts';
+import { CollectedFamily, type Family, singleValue } from './families.ts';
 
 export interface SelfSources {
   aggregator: Aggregator;
@@ -21,6 +21,12 @@ export function selfFamilies({ aggregator, downloader, seriesLimit, socket, now 
   };
   return [
     singleValue('downloader_uptime_seconds', 'Seconds since the downloader started.', downloaderUptime),
+    new CollectedFamily(
+      'exporter_build_info',
+      'The exporter build serving this scrape: always 1.',
+      ['version', 'node_version'],
+      () => [[[VERSION, process.version], 1]],
+    ),
     singleValue(
       'exporter_series_overflow_total',
       'Request events folded into the __overflow__ series by the cardinality cap.',

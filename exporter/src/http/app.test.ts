@@ -139,7 +139,7 @@ describe('exporter app, in process', () => {
     expect(text).toContain('exporter_event_delay_seconds_bucket{le="0.05"} 4');
     expect(text).toContain('downloader_component_up{component="downloader"} 0');
     expect(text).toContain('downloader_health_score 0');
-    expect(text).toContain('exporter_process_resident_memory_bytes');
+    expect(text).toContain('process_resident_memory_bytes');
   });
 
   it('answers OpenMetrics when asked, ending in # EOF', async () => {

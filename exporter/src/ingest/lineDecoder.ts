@@ -125,11 +125,11 @@ export class LineDecoder {
 
   private requestVisitor(received: CounterSeries): RequestVisitor {
     const { next, now } = this.deps;
-    return (ts, endpoint, method, status, durationS, errorType) => {
+    return (ts, endpoint, method, status, durationS, errorType, traceId) => {
       const t = now();
       received.value++;
       this.observeDelay(t, ts);
-      next.request(endpoint, method, status, durationS, t, errorType);
+      next.request(endpoint, method, status, durationS, t, errorType, traceId);
     };
   }
 }

@@ -78,10 +78,24 @@ const REQUEST_ID_TAILS = [
   ',"request_id":5',
 ];
 
+/** Mostly none, then well-formed trace ids, sometimes upper case, all zero, short or long. */
+const TRACE_ID_TAILS = [
+  '',
+  ',"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"',
+  ',"trace_id":"00000000000000000000000000000001"',
+  ',"trace_id":"00000000000000000000000000000000"',
+  ',"trace_id":"4BF92F3577B34DA6A3CE929D0E0E4736"',
+  ',"trace_id":"4bf92f3577b34da6a3ce929d0e0e473"',
+  ',"trace_id":"4bf92f3577b34da6a3ce929d0e0e47360"',
+  ',"trace_id":"4bf92f3577b34da6a3ce929d0e0e473g"',
+  ',"trace_id":null',
+];
+
 function randomLine(r: () => number): string {
   const tail = r() < 0.5 ? '' : biased(r, ERROR_TAILS, 4);
   const id = r() < 0.5 ? '' : biased(r, REQUEST_ID_TAILS, 5);
-  return `{"v":1,"kind":"request","ts":${biased(r, TS, 2)},"endpoint":"${biased(r, ENDPOINTS, 4)}","method":"${biased(r, METHODS, 4)}","status":${biased(r, STATUSES, 4)},"duration_s":${biased(r, DURATIONS, 5)}${tail}${id}}`;
+  const trace = r() < 0.6 ? '' : biased(r, TRACE_ID_TAILS, 3);
+  return `{"v":1,"kind":"request","ts":${biased(r, TS, 2)},"endpoint":"${biased(r, ENDPOINTS, 4)}","method":"${biased(r, METHODS, 4)}","status":${biased(r, STATUSES, 4)},"duration_s":${biased(r, DURATIONS, 5)}${tail}${id}${trace}}`;
 }
 
 function mutate(r: () => number, line: string): string {
@@ -124,7 +138,16 @@ describe('readRequestLine (fast path) agrees with JSON.parse + zod', () => {
   });
 
   it('reads what encodeRequestLine writes, request id and error type included', () => {
-    const line = encodeRequestLine('/{url}', 'GET', 404, 0.25, 1764000000000, 'http_error', 'req-42');
+    const line = encodeRequestLine(
+      '/{url}',
+      'GET',
+      404,
+      0.25,
+      1764000000000,
+      'http_error',
+      'req-42',
+      '4bf92f3577b34da6a3ce929d0e0e4736',
+    );
     expect(line.endsWith('\n')).toBe(true);
     const expected = {
       v: 1,
@@ -136,6 +159,7 @@ describe('readRequestLine (fast path) agrees with JSON.parse + zod', () => {
       duration_s: 0.25,
       error_type: 'http_error',
       request_id: 'req-42',
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
     };
     expect(readRequestLine(Buffer.from(line.slice(0, -1)))).toEqual(expected);
     expect(decodeEvent(line.slice(0, -1))).toEqual({ ok: true, event: expected });
