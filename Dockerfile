@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Both images from one build: `--target downloader` (with Debian's Chromium for PDF rendering) and
-# `--target exporter` (the sidecar). Each ships its esbuild bundle on Node 20 slim, running as `node`.
-FROM node:20-bookworm-slim AS build
+# `--target exporter` (the sidecar). Each ships its esbuild bundle on Node 24 LTS slim (an exact tag), running as `node`.
+FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 COPY shared/package.json shared/
@@ -12,8 +12,8 @@ RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
 RUN node scripts/build.mjs
 
-FROM node:20-bookworm-slim AS exporter
-ENV NODE_ENV=production EXPORTER_HOST=0.0.0.0 EXPORTER_PORT=9464
+FROM node:24.22.3-bookworm-slim AS exporter
+ENV NODE_ENV=production EXPORTER_HOST=0.0.0.0 EXPORTER_PORT=9464 MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build --chown=node:node /src/dist/exporter.mjs /src/dist/exporter.mjs.map /src/dist/exporterHttp.mjs /src/dist/exporterHttp.mjs.map /src/dist/dashboard.* /src/dist/uplot.* ./
 # The event socket's directory: the user's own and closed to others, which both processes insist on.
@@ -25,7 +25,7 @@ HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.EXPORTER_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "--max-semi-space-size=1", "--max-old-space-size=96", "exporter.mjs"]
 
-FROM node:20-bookworm-slim AS downloader
+FROM node:24.22.3-bookworm-slim AS downloader
 RUN apt-get update \
   && apt-get install -y --no-install-recommends chromium fonts-liberation \
   && rm -rf /var/lib/apt/lists/*

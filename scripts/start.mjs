@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { buildAll } from './build.mjs';
-import { NODE_FLAGS } from './nodeFlags.mjs';
+import { NODE_FLAGS, SERVICE_ENV } from './nodeFlags.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
@@ -15,7 +15,7 @@ function start(name, entry) {
   const child = spawn(process.execPath, [...NODE_FLAGS[name], entry], {
     cwd: root,
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-    env: process.env,
+    env: { ...SERVICE_ENV[name], ...process.env },
   });
   children.set(name, child);
   child.on('exit', (code, signal) => {

@@ -12,7 +12,7 @@ import { Namespace, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { dashboardJson, prometheusRuleYaml } from '../../scripts/gen-monitoring.ts';
-import { NODE_FLAGS } from '../../scripts/nodeFlags.mjs';
+import { NODE_FLAGS, SERVICE_ENV } from '../../scripts/nodeFlags.mjs';
 
 const file = (p: string) => readFileSync(join(repoRoot, p), 'utf8');
 function run(cmd: string, args: string[], env: Record<string, string> = {}) {
@@ -216,6 +216,8 @@ describe('compose and Dockerfiles', () => {
       expect(named[target]).toContain('COPY --from=build');
     }
     expect(named.downloader).toContain('chromium');
+    // Node 24 LTS, an exact release, in every stage (.ci/run tests the same line).
+    for (const stage of stages) expect(stage.split('\n')[0]).toMatch(/^node:24\.\d+\.\d+-bookworm-slim AS /);
     const compose = parse(file('compose.yaml'));
     expect(compose.services.downloader.build.target).toBe('downloader');
     expect(compose.services.exporter.build.target).toBe('exporter');
@@ -229,6 +231,12 @@ describe('compose and Dockerfiles', () => {
     // A fresh named volume takes the image's directory: the user's own, mode 700 (both images).
     expect(file('Dockerfile').match(/install -d -o node -g node -m 700 \/run\/events/g)).toHaveLength(2);
     // Each image runs with the flags the tests and `npm start` use (scripts/nodeFlags.mjs).
+    const stage = (name: string) =>
+      file('Dockerfile')
+        .split(/^FROM /m)
+        .find((s) => s.split('\n')[0]?.endsWith(` AS ${name}`)) ?? '';
+    for (const [name, vars] of Object.entries(SERVICE_ENV))
+      for (const [k, v] of Object.entries(vars)) expect(stage(name)).toMatch(new RegExp(`^ENV .*\\b${k}=${v}\\b`, 'm'));
     for (const [name, flags] of Object.entries(NODE_FLAGS))
       expect(file('Dockerfile')).toContain(`CMD ${JSON.stringify(['node', ...flags, `${name}.mjs`]).replaceAll(',', ', ')}`);
     expect(compose.services.prometheus.command).toContain('--storage.tsdb.retention.time=30d');

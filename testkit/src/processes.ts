@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS } from '../../scripts/nodeFlags.mjs';
+import { NODE_FLAGS, SERVICE_ENV } from '../../scripts/nodeFlags.mjs';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -54,7 +54,7 @@ export interface RunningProcess {
  * tests and benchmarks send far more than 60 downloads a minute.
  */
 export function startService(name: 'downloader' | 'exporter', env: Record<string, string>): RunningProcess {
-  const defaults: Record<string, string> = name === 'downloader' ? { RATELIMIT_ENABLED: '0' } : {};
+  const defaults: Record<string, string> = { ...SERVICE_ENV[name], ...(name === 'downloader' ? { RATELIMIT_ENABLED: '0' } : {}) };
   const p = spawnNode([...NODE_FLAGS[name], resolve(repoRoot, 'dist', `${name}.mjs`)], { ...defaults, ...env }, name);
   // Every line a service writes must be a JSON log line: checked for every test that stops one.
   return {
