@@ -9,6 +9,7 @@ import { clientKey, type LimitClass, type RateLimits } from './rateLimit.ts';
 import { downloadHandler } from './routes/download.ts';
 import { type JobRouteDeps, jobRoutes } from './routes/jobs.ts';
 import { tagRoute, toTemplate } from './telemetry/requestTiming.ts';
+import type { Tracing } from './telemetry/tracing.ts';
 import type { UpstreamClient } from './upstream/client.ts';
 
 export interface AppDeps {
@@ -25,6 +26,8 @@ export interface AppDeps {
   pdf?: PdfRenderer;
   /** RATELIMIT_*: per-class request budgets; without it nothing is limited. */
   limits?: RateLimits;
+  /** OTLP tracing (OTEL_EXPORTER_OTLP_ENDPOINT): child spans of the download route. */
+  tracing?: Tracing;
   /** Where unexpected errors go; by default once per kind per minute on stderr. */
   logError?: (err: unknown) => void;
 }
@@ -124,7 +127,10 @@ export function createApp(deps: AppDeps): Hono {
       app,
       'GET',
       '/:url{[hH][tT][tT][pP][sS]?(?::|%3[aA]).*}',
-      limited('download', guarded(downloadHandler({ upstream: deps.upstream, cache: deps.cache, pdf: deps.pdf }))),
+      limited(
+        'download',
+        guarded(downloadHandler({ upstream: deps.upstream, cache: deps.cache, pdf: deps.pdf, tracing: deps.tracing })),
+      ),
     );
   app.notFound((c) => {
     // `/file:...`, `/gopher%3A...`: a URL of a scheme the downloader never fetches, not an unknown route.

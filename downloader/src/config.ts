@@ -45,6 +45,17 @@ export const downloaderEnv = {
     .int(1000, 0, 1_000_000)
     .about('batch fetches that may wait for a slot; a job that would pass it is refused at submit with 503 `queue_full`'),
   BATCH_CONCURRENCY: env.int(Math.min(8 * cores, 50), 1, 1024).about('batch pool size', '8 x cores, at most 50'),
+  // Tracing: the OpenTelemetry variables' own names and meanings.
+  OTEL_EXPORTER_OTLP_ENDPOINT: env
+    .optionalUrl(['http', 'https'])
+    .about(
+      'an OTLP/HTTP collector (`http://otel-collector:4318`): set, the downloader exports its spans to `<endpoint>/v1/traces`',
+    ),
+  OTEL_SERVICE_NAME: env.string('downloader').about('`service.name` of the exported spans'),
+  OTEL_TRACES_SAMPLER_ARG: env
+    .number(1, 0, 1)
+    .about("share of new traces kept (a request with a caller's `traceparent` follows the caller's decision)"),
+  OTEL_BSP_SCHEDULE_DELAY: env.int(5000, 10, 60_000).about('milliseconds spans wait to leave in one batch'),
   // The original service's rate limits, names and defaults.
   RATELIMIT_ENABLED: env.flag(true).about('`0` turns request-rate limits off'),
   RATELIMIT_STATUS_LIMIT: env.rate('200/minute').about('budget of `GET /health` per client'),

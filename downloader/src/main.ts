@@ -18,6 +18,7 @@ import { Semaphore } from './semaphore.ts';
 import { withRequestContext } from './telemetry/accessLog.ts';
 import { withRequestTiming } from './telemetry/requestTiming.ts';
 import { createTelemetry } from './telemetry/telemetry.ts';
+import { createTracing } from './telemetry/tracing.ts';
 import { UpstreamClient } from './upstream/client.ts';
 import { VERSION } from './version.ts';
 
@@ -76,6 +77,15 @@ const limits = config.RATELIMIT_ENABLED
       headers: config.RATELIMIT_HEADERS_ENABLED,
     })
   : undefined;
+const tracing = config.OTEL_EXPORTER_OTLP_ENDPOINT
+  ? createTracing({
+      endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: config.OTEL_SERVICE_NAME,
+      version: VERSION,
+      ratio: config.OTEL_TRACES_SAMPLER_ARG,
+      batchDelayMs: config.OTEL_BSP_SCHEDULE_DELAY,
+    })
+  : undefined;
 const runner = new JobRunner({ store, upstream, pool: pools.batch, emit: telemetry.emit, webhook });
 const app = createApp({
   version: VERSION,
@@ -93,6 +103,7 @@ const app = createApp({
   cache: cacheLayer(contentCache, telemetry.emit),
   pdf,
   limits,
+  tracing,
   logError: createErrorLog((message) => log.error(message)),
 });
 const admin = createAdminApp({
@@ -109,7 +120,7 @@ const admin = createAdminApp({
 
 telemetry.start();
 const timed = telemetry.enabled ? withRequestTiming(app.fetch, telemetry.recordRequest) : app.fetch;
-const fetch = withRequestContext(timed, log);
+const fetch = withRequestContext(timed, log, tracing);
 const server = serve({ fetch, port: config.PORT, hostname: config.HOST }, (info: AddressInfo) => {
   log.info({ url: `http://${config.HOST}:${info.port}`, telemetry: config.EVENTS_TRANSPORT, version: VERSION }, 'listening');
 });
@@ -134,6 +145,8 @@ async function shutdown(signal: string): Promise<void> {
   await pdf.close();
   await store.close();
   limitRedis?.disconnect();
+  // The last spans, if the collector takes them within 2 s: a collector that is away never holds the exit.
+  if (tracing) await Promise.race([tracing.shutdown().catch(() => {}), new Promise((r) => setTimeout(r, 2_000))]);
   await telemetry.stop(2_000);
   const ledger = telemetry.ledger();
   log.info(

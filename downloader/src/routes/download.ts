@@ -4,6 +4,8 @@ import type { CacheLayer } from '../cache/cache.ts';
 import { FORMAT_TYPES, type Format, negotiate } from '../content/negotiate.ts';
 import { RenderError, render } from '../content/render.ts';
 import { PdfError, type PdfRenderer } from '../pdf/pdfRenderer.ts';
+import { spanOf } from '../telemetry/requestTiming.ts';
+import type { Tracing } from '../telemetry/tracing.ts';
 import type { FetchResult, UpstreamClient } from '../upstream/client.ts';
 import { SharedFetches } from '../upstream/sharedFetches.ts';
 import { targetUrl } from './targetUrl.ts';
@@ -12,6 +14,8 @@ export interface DownloadDeps {
   upstream: UpstreamClient;
   cache?: CacheLayer;
   pdf?: PdfRenderer;
+  /** OTLP tracing, when configured: the fetch, the render and the PDF become child spans. */
+  tracing?: Tracing;
 }
 
 /**
@@ -26,6 +30,8 @@ export function downloadHandler(deps: DownloadDeps) {
     () => new ApiError('client_closed', 'the client went away before the answer was ready'),
   );
   return async (c: Context): Promise<Response> => {
+    const span = deps.tracing ? spanOf(c.req.raw) : undefined;
+    const inSpan = <T>(name: string, fn: () => T): T => (deps.tracing ? deps.tracing.child(span, name, fn) : fn());
     const target = targetUrl(c.req.url);
     if ('error' in target) throw new ApiError('invalid_url', target.error);
     const negotiated = negotiate(c.req.header('accept'));
@@ -38,7 +44,8 @@ export function downloadHandler(deps: DownloadDeps) {
     const format = negotiated.several ? undefined : (formats[0] as Format);
     if (format === 'pdf') {
       if (!deps.pdf) throw new ApiError('pdf_unavailable', 'PDF rendering is not configured');
-      const pdf = await deps.pdf.render(target.url, c.req.raw.signal);
+      const renderer = deps.pdf;
+      const pdf = await inSpan('pdf render', () => renderer.render(target.url, c.req.raw.signal));
       return c.body(new Uint8Array(pdf), 200, {
         'content-type': 'application/pdf',
         'x-original-url': target.url,
@@ -58,7 +65,7 @@ export function downloadHandler(deps: DownloadDeps) {
         });
       }
     }
-    const doc = await fetches.run(target.url, c.req.raw.signal);
+    const doc = await inSpan('upstream fetch', () => fetches.run(target.url, c.req.raw.signal));
     if (doc.status >= 400) throw targetStatusError(doc.status);
     const headers = {
       'x-original-url': target.url,
@@ -66,8 +73,8 @@ export function downloadHandler(deps: DownloadDeps) {
       'x-content-length': String(doc.body.length),
       'x-cache': 'MISS',
     };
-    if (!format) return multiple(c, doc, formats, headers, deps.pdf);
-    const out = render(doc, format);
+    if (!format) return inSpan('render', () => multiple(c, doc, formats, headers, deps.pdf));
+    const out = inSpan('render', () => render(doc, format));
     const body = typeof out.body === 'string' ? Buffer.from(out.body) : out.body;
     if (cacheable && deps.cache) {
       // Only successful renderings reach this point: errors are never cached. Fire and forget.

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Logger, REQUEST_ID_PATTERN } from '@dl/shared';
-import { ERROR_TYPE, REQUEST_ID, ROUTE_TEMPLATE, type Tagged, TRACE_ID } from './requestTiming.ts';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { ERROR_TYPE, REQUEST_ID, ROUTE_TEMPLATE, SPAN, type Tagged, TRACE_ID } from './requestTiming.ts';
+import { sampledTraceIdOf, type Tracing } from './tracing.ts';
 
 /** What @hono/node-server passes as `env` over HTTP/1.1; absent in `app.request` unit tests. */
 interface NodeEnv {
@@ -39,7 +41,7 @@ export function sampledTraceId(header: string | string[] | undefined): string | 
  * the URL: a target's query string may hold a token, and the route template says what was asked.
  * Reads Node's own request and response objects, so Hono's lazy Request is never materialised.
  */
-export function withRequestContext<E>(fetch: Fetch<E>, log?: Logger): Fetch<E> {
+export function withRequestContext<E>(fetch: Fetch<E>, log?: Logger, tracing?: Tracing): Fetch<E> {
   const access = log?.isLevelEnabled('info') ? log : undefined;
   return (request, env) => {
     // HTTP/1.1 bindings of @hono/node-server (this server never speaks HTTP/2).
@@ -48,7 +50,15 @@ export function withRequestContext<E>(fetch: Fetch<E>, log?: Logger): Fetch<E> {
     const id = acceptRequestId(incoming ? incoming.headers['x-request-id'] : (request.headers.get('x-request-id') ?? undefined));
     const tagged = request as Tagged;
     tagged[REQUEST_ID] = id;
-    const traceId = sampledTraceId(incoming ? incoming.headers.traceparent : (request.headers.get('traceparent') ?? undefined));
+    const traceparent = incoming ? incoming.headers.traceparent : (request.headers.get('traceparent') ?? undefined);
+    // With tracing on, the request's own span decides (a caller's sampled trace, or a new one the
+    // sampler kept); without, only a caller's sampled traceparent gives a trace id.
+    const span = tracing?.startServer(
+      incoming?.method ?? request.method,
+      typeof traceparent === 'string' ? traceparent : undefined,
+    );
+    const traceId = span ? sampledTraceIdOf(span) : sampledTraceId(traceparent);
+    if (span) tagged[SPAN] = span;
     if (traceId) tagged[TRACE_ID] = traceId;
     if (!outgoing) {
       // Unit tests through app.request: no Node response to put the header on.
@@ -60,14 +70,22 @@ export function withRequestContext<E>(fetch: Fetch<E>, log?: Logger): Fetch<E> {
       return result instanceof Promise ? result.then(echo) : echo(result);
     }
     outgoing.setHeader('x-request-id', id);
-    if (access) {
+    if (access || span) {
       const start = performance.now();
       // Bytes as nginx's $bytes_sent counts them, headers included: what this socket wrote for this
       // response (the adapter decides Content-Length without telling the response object).
       const socket = incoming?.socket;
       const before = socket?.bytesWritten ?? 0;
       outgoing.once('close', () => {
-        access.info(
+        if (span) {
+          const route = tagged[ROUTE_TEMPLATE] ?? 'other';
+          span.updateName(`${incoming?.method ?? request.method} ${route}`);
+          span.setAttributes({ 'http.route': route, 'http.response.status_code': outgoing.statusCode });
+          if (tagged[ERROR_TYPE]) span.setAttribute('error.type', tagged[ERROR_TYPE]);
+          if (outgoing.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+          span.end();
+        }
+        access?.info(
           {
             request_id: id,
             ...(traceId ? { trace_id: traceId } : {}),

@@ -1,4 +1,5 @@
 import { ENDPOINT_PATTERN, type ErrorType, HTTP_METHODS } from '@dl/shared';
+import type { Span } from '@opentelemetry/api';
 
 /** Where a matched route leaves its template on the request object, for the timing wrapper to read. */
 export const ROUTE_TEMPLATE = Symbol('routeTemplate');
@@ -6,14 +7,22 @@ export const ROUTE_TEMPLATE = Symbol('routeTemplate');
 export const ERROR_TYPE = Symbol('errorType');
 /** Where the request context leaves the request's id (accepted X-Request-Id, or generated). */
 export const REQUEST_ID = Symbol('requestId');
-/** The trace id of a sampled incoming `traceparent`, when there is one. */
+/** The trace id of a sampled incoming `traceparent` (or of this request's own span), when there is one. */
 export const TRACE_ID = Symbol('traceId');
+/** The request's server span, when tracing is on. */
+export const SPAN = Symbol('span');
 export type Tagged = Request & {
   [ROUTE_TEMPLATE]?: string;
   [ERROR_TYPE]?: ErrorType;
   [REQUEST_ID]?: string;
   [TRACE_ID]?: string;
+  [SPAN]?: Span;
 };
+
+/** The request's server span (tracing on), for handlers that start child spans. */
+export function spanOf(request: Request): Span | undefined {
+  return (request as Tagged)[SPAN];
+}
 
 /** The request's id, for handlers that carry it on (jobs, webhooks). */
 export function requestIdOf(request: Request): string | undefined {
