@@ -61,8 +61,6 @@ async function startExporter(socket: string, cpu: string, env: Record<string, st
   return exporter;
 }
 
-const ACCESS_LOG = 'telemetry off, access log on (LOG_LEVEL=info)';
-
 export async function overheadBench(rounds: number, seconds: number): Promise<Row[]> {
   const sockets = [privateSocketPath('bench-a'), privateSocketPath('bench-b')] as const;
   const redis = await new RedisServer().start();
@@ -72,15 +70,12 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
   const near = await startExporter(sockets[0], '1');
   const far = await startExporter(sockets[1], '0');
   const off = await startServer(downloader, { EVENTS_TRANSPORT: 'off' });
-  // The access log is not telemetry, but it is a cost per request too: measured on its own.
-  const logged = await startServer(downloader, { EVENTS_TRANSPORT: 'off', LOG_LEVEL: 'info' });
   const onNear = await startServer(downloader, { EVENTS_SOCKET: sockets[0] });
   const onFar = await startServer(downloader, { EVENTS_SOCKET: sockets[1] });
   const onRedis = await startServer(downloader, redisEnv);
   const prom = await startServer(inProcess, {});
   const variants: Variant[] = [
     { name: 'telemetry off', ...off },
-    { name: ACCESS_LOG, ...logged },
     { name: SHARED, ...onNear, exporter: near },
     { name: SEPARATE, ...onFar, exporter: far },
     { name: REDIS, ...onRedis, exporter: viaRedis },
@@ -108,7 +103,7 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
   } finally {
     near.signal('SIGCONT');
     await Promise.all(
-      [off, logged, onNear, onFar, onRedis, prom].map((s) => s.proc.stop()).concat([near.stop(), far.stop(), viaRedis.stop()]),
+      [off, onNear, onFar, onRedis, prom].map((s) => s.proc.stop()).concat([near.stop(), far.stop(), viaRedis.stop()]),
     );
     await redis.stop();
     for (const s of sockets) removeSocketDir(s);
