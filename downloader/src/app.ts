@@ -62,6 +62,8 @@ export function addRoute(app: Hono, method: Method, path: string, handler: Handl
   );
 }
 
+const KEY_OK = Symbol('keyOk');
+
 /** The peer's address as @hono/node-server hands it over (absent in `app.request` unit tests). */
 function remoteAddress(c: Context): string | undefined {
   return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress;
@@ -72,10 +74,16 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   // Auth is part of each protected handler, not a middleware, so Hono keeps its fast path.
   const keyOk = deps.apiKey ? createKeyCheck(deps.apiKey) : undefined;
+  // Asked by the rate limit (whose budget) and the key check (may it pass): compared once per request.
+  const hasKey = (c: Context): boolean => {
+    const r = c.req.raw as Request & { [KEY_OK]?: boolean };
+    r[KEY_OK] ??= keyOk?.(c.req.header('authorization'), c.req.header('x-api-key')) ?? false;
+    return r[KEY_OK];
+  };
   const guarded = (handler: Handler): Handler =>
     keyOk
       ? (c) =>
-          keyOk(c.req.header('authorization'), c.req.header('x-api-key'))
+          hasKey(c)
             ? handler(c)
             : errorResponse(
                 c,
@@ -88,7 +96,7 @@ export function createApp(deps: AppDeps): Hono {
   const limited = (cls: LimitClass, handler: Handler): Handler =>
     limits
       ? async (c) => {
-          const keyed = keyOk?.(c.req.header('authorization'), c.req.header('x-api-key')) ? deps.apiKey : undefined;
+          const keyed = hasKey(c) ? deps.apiKey : undefined;
           const verdict = await limits.take(cls, clientKey(remoteAddress(c), keyed));
           if (!verdict) return handler(c);
           for (const [name, value] of Object.entries(verdict.headers)) c.header(name, value);

@@ -83,6 +83,21 @@ describe('bad configuration stops start-up with one line naming the variable', (
       'Invalid configuration: RATELIMIT_DOWNLOAD_LIMIT="60/min": expected a rate such as 60/minute (per second, minute, hour or day)',
     ],
     [
+      'downloader',
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' },
+      'Invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT="collector:4318": expected a URL (http, https)',
+    ],
+    [
+      'downloader',
+      { OTEL_TRACES_SAMPLER_ARG: '1.5' },
+      'Invalid configuration: OTEL_TRACES_SAMPLER_ARG="1.5": expected a number between 0 and 1',
+    ],
+    [
+      'downloader',
+      { LOG_LEVEL: 'verbose' },
+      'Invalid configuration: LOG_LEVEL="verbose": expected one of fatal, error, warn, info, debug, trace, silent',
+    ],
+    [
       'exporter',
       { EVENTS_GARBAGE_BYTES_PER_S: '1MiB' },
       'Invalid configuration: EVENTS_GARBAGE_BYTES_PER_S="1MiB": expected an integer between 0 and 1073741824',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Logger, REQUEST_ID_PATTERN } from '@dl/shared';
+import { type Logger, REQUEST_ID_PATTERN, TRACE_ID_PATTERN } from '@dl/shared';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { ERROR_TYPE, REQUEST_ID, ROUTE_TEMPLATE, SPAN, type Tagged, TRACE_ID } from './requestTiming.ts';
 import { sampledTraceIdOf, type Tracing } from './tracing.ts';
@@ -19,6 +19,7 @@ export function acceptRequestId(header: string | string[] | undefined): string {
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const ZERO_PARENT = '0'.repeat(16);
 
 /**
  * The trace id of a W3C `traceparent` (version 00) whose sampled flag is set; undefined for one that
@@ -30,7 +31,8 @@ export function sampledTraceId(header: string | string[] | undefined): string | 
   const m = TRACEPARENT.exec(header.trim());
   if (!m) return undefined;
   const [, traceId, parentId, flags] = m as unknown as [string, string, string, string];
-  if (/^0+$/.test(traceId) || /^0+$/.test(parentId)) return undefined;
+  // The trace id as the event contract validates it (not all zero); a parent id of zeros is invalid too.
+  if (!TRACE_ID_PATTERN.test(traceId) || parentId === ZERO_PARENT) return undefined;
   return (Number.parseInt(flags, 16) & 1) === 1 ? traceId : undefined;
 }
 
