@@ -1,5 +1,15 @@
 import { availableParallelism, hostname } from 'node:os';
-import { type ConfigCheck, type ConfigOf, env, loadConfig, logEnv, transportChecks, transportEnv } from '@dl/shared';
+import {
+  BINARY_ENCODING,
+  type ConfigCheck,
+  type ConfigOf,
+  env,
+  loadConfig,
+  logEnv,
+  transportChecks,
+  transportEnv,
+  typicalRequestBytes,
+} from '@dl/shared';
 
 const cores = availableParallelism();
 
@@ -13,9 +23,19 @@ export const downloaderEnv = {
   ...logEnv,
   EVENTS_STREAM_MAXLEN: env.int(100_000, 1_000, 100_000_000).about('approximate cap on the stream (`XADD MAXLEN ~`)'),
   EVENTS_BUFFER_EVENTS: env.int(10_000, 1, 10_000_000).about('emitter buffer cap in events (unacknowledged included)'),
-  EVENTS_BUFFER_BYTES: env.int(1024 * 1024, 1024, 1024 * 1024 * 1024).about('emitter buffer cap in bytes'),
+  EVENTS_BUFFER_BYTES: env.int(4 * 1024 * 1024, 1024, 1024 * 1024 * 1024).about('emitter buffer cap in bytes'),
   EVENTS_DROP_REPORT_S: env.seconds(10, 0.05, 3600).about('how often drops are reported in a `dropped` event while they happen'),
-  EVENTS_FLUSH_MS: env.int(20, 1, 1000).about('longest an event waits before the emitter writes its batch'),
+  EVENTS_FLUSH_MS: env
+    .int(50, 1, 1000)
+    .about('longest an event waits before the emitter writes its batch (a batch that reaches 64 KiB goes at once)'),
+  EVENTS_ENCODING: env
+    .oneOf(['binary', 'ndjson'] as const, 'binary')
+    .about('how events cross the socket: compact binary frames, or NDJSON lines (the Redis stream always carries NDJSON)'),
+  EVENTS_PEAK_RATE: env
+    .int(20_000, 1, 10_000_000)
+    .about(
+      'events a second the buffer must absorb at peak: start-up refuses a buffer under 2 x this x (`EVENTS_FLUSH_MS` + `EVENTS_ACK_MS`)',
+    ),
   INSTANCE: env.string(hostname()).about('instance name in `hello` events', 'the host name'),
   DOWNLOADER_ALLOW_PRIVATE: env.flag().about('`1` lifts the SSRF refusal of private addresses (local testing only)'),
   DOWNLOADER_KEY: env.secret().about('when set, every route but `/health` needs `Authorization: Bearer` or `X-API-Key`'),
@@ -74,11 +94,29 @@ export type DownloaderConfig = ReturnType<typeof loadDownloaderConfig>;
 
 const downloaderChecks: readonly ConfigCheck<ConfigOf<typeof downloaderEnv>>[] = [
   ...transportChecks,
+  bufferCheck,
   (c) =>
     c.PORT === c.ADMIN_PORT
       ? `ADMIN_PORT=${c.ADMIN_PORT} is also PORT: the admin listener must never share the public port`
       : undefined,
 ];
+
+/**
+ * The emitter keeps every event until it is acknowledged: up to a flush interval waiting to be
+ * written plus an acknowledgement delay. Twice what arrives in that time at the peak rate must fit,
+ * or acknowledgements alone would make it drop at full load.
+ */
+function bufferCheck(c: ConfigOf<typeof downloaderEnv>): string | undefined {
+  if (c.EVENTS_TRANSPORT === 'off') return undefined;
+  const events = Math.ceil((2 * c.EVENTS_PEAK_RATE * (c.EVENTS_FLUSH_MS + c.EVENTS_ACK_MS)) / 1000);
+  const why = `2 x EVENTS_PEAK_RATE x (EVENTS_FLUSH_MS + EVENTS_ACK_MS)`;
+  if (c.EVENTS_BUFFER_EVENTS < events) return `EVENTS_BUFFER_EVENTS=${c.EVENTS_BUFFER_EVENTS} is under ${why} = ${events} events`;
+  const binary = c.EVENTS_TRANSPORT === 'socket' && c.EVENTS_ENCODING === 'binary';
+  const bytes = events * typicalRequestBytes(binary ? BINARY_ENCODING : 'ndjson');
+  if (c.EVENTS_BUFFER_BYTES < bytes)
+    return `EVENTS_BUFFER_BYTES=${c.EVENTS_BUFFER_BYTES} is under ${why} = ${events} request events of ${bytes / events} bytes = ${bytes} bytes`;
+  return undefined;
+}
 
 export function loadDownloaderConfig(source: Record<string, string | undefined>) {
   return loadConfig(downloaderEnv, source, downloaderChecks);

@@ -39,6 +39,22 @@ describe('bad configuration stops start-up with one line naming the variable', (
     ],
     [
       'downloader',
+      { EVENTS_BUFFER_EVENTS: '5000' },
+      'Invalid configuration: EVENTS_BUFFER_EVENTS=5000 is under 2 x EVENTS_PEAK_RATE x (EVENTS_FLUSH_MS + EVENTS_ACK_MS) = 6000 events',
+    ],
+    [
+      'downloader',
+      { EVENTS_ENCODING: 'ndjson', EVENTS_BUFFER_BYTES: '900000' },
+      'Invalid configuration: EVENTS_BUFFER_BYTES=900000 is under 2 x EVENTS_PEAK_RATE x (EVENTS_FLUSH_MS + EVENTS_ACK_MS) = 6000 request events of 167 bytes = 1002000 bytes',
+    ],
+    [
+      'downloader',
+      { EVENTS_BUFFER_BYTES: '300000' },
+      'Invalid configuration: EVENTS_BUFFER_BYTES=300000 is under 2 x EVENTS_PEAK_RATE x (EVENTS_FLUSH_MS + EVENTS_ACK_MS) = 6000 request events of 61 bytes = 366000 bytes',
+    ],
+    ['downloader', { EVENTS_ENCODING: 'gzip' }, 'Invalid configuration: EVENTS_ENCODING="gzip": expected one of binary, ndjson'],
+    [
+      'downloader',
       { DOWNLOADER_KEY: '' },
       'Invalid configuration: DOWNLOADER_KEY="": an empty secret would turn authentication off; unset it or give a secret',
     ],

@@ -42,7 +42,8 @@ describe('exporter SIGKILLed under load (socket transport)', () => {
 });
 
 describe('exporter frozen (SIGSTOP) under load', () => {
-  const sut = new SystemUnderTest({ EVENTS_BUFFER_EVENTS: '1000', EVENTS_DROP_REPORT_S: '0.2' });
+  // A buffer far under the start-up check's size for the default peak rate: lowered with it.
+  const sut = new SystemUnderTest({ EVENTS_BUFFER_EVENTS: '1000', EVENTS_PEAK_RATE: '1000', EVENTS_DROP_REPORT_S: '0.2' });
   beforeAll(() => sut.start());
   afterAll(() => sut.stop());
 

@@ -12,23 +12,24 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * One table of scenarios, run against every transport: what the product promises must not depend
- * on how the bytes travel.
+ * One table of scenarios, run against every transport and encoding: what the product promises must
+ * not depend on how the bytes travel.
  */
 const hasRedis = requireBinary('redis-server');
 const TRANSPORTS = [
-  { name: 'socket', needsRedis: false },
-  { name: 'redis', needsRedis: true },
+  { label: 'socket, binary frames', name: 'socket', needsRedis: false, encoding: 'binary' },
+  { label: 'socket, NDJSON', name: 'socket', needsRedis: false, encoding: 'ndjson' },
+  { label: 'redis', name: 'redis', needsRedis: true, encoding: 'ndjson' },
 ] as const;
 
-describe.each(TRANSPORTS)('transport contract: $name', ({ name, needsRedis }) => {
+describe.each(TRANSPORTS)('transport contract: $label', ({ name, needsRedis, encoding }) => {
   const redis = new RedisServer();
   let sut: SystemUnderTest;
   const counted = async () => sumSamples(await sut.metrics(), 'downloader_requests_total');
 
   beforeAll(async () => {
     if (needsRedis && !hasRedis) return;
-    const env: Record<string, string> = {};
+    const env: Record<string, string> = { EVENTS_ENCODING: encoding };
     if (needsRedis) {
       await redis.start();
       Object.assign(env, { EVENTS_TRANSPORT: 'redis', REDIS_URL: redis.url, EVENTS_STREAM: 'contract:events' });

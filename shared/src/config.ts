@@ -190,6 +190,11 @@ export const transportEnv = {
       DEFAULT_SOCKET_PATH_DOC,
     ),
   EVENTS_STREAM: env.string('downloader:events').about('Redis stream name (redis transport)'),
+  EVENTS_ACK_MS: env
+    .int(100, 1, 1000)
+    .about(
+      "the exporter acknowledges a socket connection's events at most this often; the downloader's buffer check counts on it",
+    ),
   REDIS_URL: env
     .optionalUrl(['redis', 'rediss'])
     .about('Redis for jobs, cache and the event stream (downloader); INFO poll and stream (exporter)'),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   CACHE_RESULTS,
   ERROR_TYPE_NAMES,
+  EVENT_ENCODINGS,
   type EventKind,
   FORMATS,
   HTTP_METHODS,
@@ -36,6 +37,8 @@ export const helloEvent = z.object({
   pid: z.number().int().positive(),
   version: z.string().min(1).max(64),
   started_at: ts,
+  /** What follows the hello on this connection; absent: NDJSON. */
+  encoding: z.enum(EVENT_ENCODINGS).optional(),
 });
 
 export const requestEvent = z.object({

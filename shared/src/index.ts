@@ -9,5 +9,6 @@ export * from './tokenCheck.ts';
 export * from './transport.ts';
 export * from './version.ts';
 export * from './vocabulary.ts';
+export * from './wire/binaryRecord.ts';
 export * from './wire/cacheLine.ts';
 export * from './wire/requestLine.ts';

@@ -1,6 +1,7 @@
 /**
- * The two sides of an event transport (unix socket, Redis stream). Both move NDJSON lines with
- * acknowledged, at-least-once delivery; they differ only in how bytes travel.
+ * The two sides of an event transport (unix socket, Redis stream). Both move encoded events (NDJSON
+ * lines, or on the socket binary frames) with acknowledged, at-least-once delivery; they differ only
+ * in how bytes travel.
  */
 
 /** Downloader side: owns the connection, not the buffer. */
@@ -10,10 +11,11 @@ export interface EventSink {
   /** True when `send` may be called. */
   readonly ready: boolean;
   /**
-   * Sends lines (each newline-terminated). Returns false when the transport wants the caller to wait
-   * for `onDrain` before sending more.
+   * Sends `count` encoded events. The bytes are the caller's and stay unchanged until acknowledged,
+   * so the transport may write them without a copy. Returns false when the transport wants the caller
+   * to wait for `onDrain` before sending more.
    */
-  send(lines: string, count: number): boolean;
+  send(bytes: Buffer, count: number): boolean;
   close(): Promise<void>;
 }
 
@@ -22,7 +24,7 @@ export interface SinkEvents {
   onConnect(): void;
   /** The connection is gone; lines sent on it and not acknowledged are still owed. */
   onDisconnect(): void;
-  /** The far side has consumed `count` more lines, in send order, since the last call. */
+  /** The far side has consumed `count` more events, in send order, since the last call. */
   onAck(count: number): void;
   /** Buffered writes have drained. */
   onDrain(): void;

@@ -7,6 +7,13 @@
 export const EVENT_KINDS = ['hello', 'request', 'upstream', 'cache', 'pdf', 'webhook', 'job', 'dropped'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
+/**
+ * How a socket connection's events travel after its hello: NDJSON lines (the documented format,
+ * and the default for any writer) or binary frames (our emitter's default; see wire/binaryRecord.ts).
+ */
+export const EVENT_ENCODINGS = ['ndjson', 'binary-v1'] as const;
+export type EventEncoding = (typeof EVENT_ENCODINGS)[number];
+
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'other'] as const;
 export const UPSTREAM_OUTCOMES = ['ok', 'http_error', 'timeout', 'network', 'blocked', 'too_large', 'circuit_open'] as const;
 export type UpstreamOutcome = (typeof UPSTREAM_OUTCOMES)[number];

@@ -1,21 +1,65 @@
-import type { EventSink, SinkEvents } from '@dl/shared';
+import {
+  BINARY_ENCODING,
+  BinaryFrameReader,
+  EVENT_ENCODINGS,
+  type EventEncoding,
+  type EventSink,
+  encodeRequestLine,
+  type SinkEvents,
+} from '@dl/shared';
 import { describe, expect, it } from 'vitest';
 import { TelemetryEmitter } from './emitter.ts';
 
-/** An in-memory transport: records what was sent and lets the test play the exporter. */
+/**
+ * An in-memory transport that decodes what it is sent as the exporter would (NDJSON lines, or a hello
+ * line then binary frames, one reader per connection) and lets the test play the exporter.
+ */
 class FakeSink implements EventSink {
   ready = false;
-  sent: string[][] = [];
+  /** Every write, decoded: one array of events per `send`. */
+  sent: Record<string, unknown>[][] = [];
+  counts: number[] = [];
+  sizes: number[] = [];
   accept = true;
+  private reader: BinaryFrameReader | undefined;
+  private current: Record<string, unknown>[] = [];
+  readonly rejected: string[] = [];
   constructor(readonly events: SinkEvents) {}
   start() {}
-  send(lines: string) {
-    this.sent.push(lines.split('\n').filter(Boolean));
+  send(bytes: Buffer, count: number) {
+    this.current = [];
+    let p = 0;
+    if (bytes[0] === 0x7b) {
+      // A line: NDJSON, or the hello opening a binary connection.
+      while (p < bytes.length && bytes[p] === 0x7b) {
+        const nl = bytes.indexOf(10, p);
+        const event = JSON.parse(bytes.toString('latin1', p, nl));
+        this.current.push(event);
+        p = nl + 1;
+        if (event.encoding === BINARY_ENCODING) {
+          this.reader = new BinaryFrameReader({
+            request: (ts, endpoint, method, status, duration_s, error_type, trace_id) =>
+              this.current.push({ kind: 'request', ts, endpoint, method, status, duration_s, error_type, trace_id }),
+            event: (b, start, end) => this.current.push(JSON.parse(b.toString('latin1', start, end))),
+            reject: (reason) => this.rejected.push(reason),
+          });
+          break;
+        }
+      }
+    }
+    if (p < bytes.length) {
+      expect(this.reader).toBeDefined();
+      this.reader?.push(Buffer.from(bytes.subarray(p)));
+    }
+    this.sent.push(this.current);
+    this.counts.push(count);
+    this.sizes.push(bytes.length);
     return this.accept;
   }
   async close() {}
   connect() {
     this.ready = true;
+    this.reader = undefined;
     this.events.onConnect();
   }
   disconnect() {
@@ -23,16 +67,19 @@ class FakeSink implements EventSink {
     this.events.onDisconnect();
   }
   kinds(batch = this.sent.length - 1) {
-    return (this.sent[batch] ?? []).map((l) => JSON.parse(l).kind as string);
+    return (this.sent[batch] ?? []).map((e) => e.kind as string);
   }
 }
 
 /** Past the flush interval (1 ms here). */
 const turn = () => new Promise((r) => setTimeout(r, 5));
-const line = (i: number) =>
-  `{"v":1,"kind":"request","ts":1,"endpoint":"/e${i}","method":"GET","status":200,"duration_s":0.001}\n`;
+const request = (emitter: TelemetryEmitter, i: number) => emitter.request(`/e${i}`, 'GET', 200, 0.001, 1);
+const NDJSON_REQUEST_BYTES = encodeRequestLine('/e0', 'GET', 200, 0.001, 1).length;
 
-function setup(opts: { maxEvents?: number; maxBytes?: number } = {}) {
+function setup(
+  encoding: EventEncoding,
+  opts: { maxEvents?: number; maxBytes?: number; flushIntervalMs?: number; flushBytes?: number } = {},
+) {
   let sink!: FakeSink;
   const emitter = new TelemetryEmitter({
     sink: (events) => {
@@ -40,6 +87,7 @@ function setup(opts: { maxEvents?: number; maxBytes?: number } = {}) {
       return sink;
     },
     hello: () => ({ kind: 'hello', ts: 1, instance: 't', pid: 1, version: '0', started_at: 1 }),
+    encoding,
     maxEvents: 10_000,
     maxBytes: 1024 * 1024,
     dropReportMs: 3_600_000,
@@ -49,11 +97,11 @@ function setup(opts: { maxEvents?: number; maxBytes?: number } = {}) {
   return { emitter, sink };
 }
 
-describe('TelemetryEmitter', () => {
+describe.each(EVENT_ENCODINGS)('TelemetryEmitter (%s)', (encoding) => {
   it('sends a hello first, then everything emitted in one turn as one write', async () => {
-    const { emitter, sink } = setup();
+    const { emitter, sink } = setup(encoding);
     sink.connect();
-    for (let i = 0; i < 100; i++) emitter.emitLine(line(i));
+    for (let i = 0; i < 100; i++) request(emitter, i);
     expect(sink.sent).toHaveLength(0);
     await turn();
     expect(sink.sent).toHaveLength(1);
@@ -61,32 +109,61 @@ describe('TelemetryEmitter', () => {
     expect(emitter.stats()).toMatchObject({ emitted: 100, acknowledged: 0, buffered: 100, dropped: 0 });
   });
 
-  it('writes on the next turn, without waiting for the interval, once many lines wait', async () => {
-    let sink!: FakeSink;
-    const emitter = new TelemetryEmitter({
-      sink: (events) => (sink = new FakeSink(events)),
-      hello: () => ({ kind: 'hello', ts: 1, instance: 't', pid: 1, version: '0', started_at: 1 }),
-      maxEvents: 10_000,
-      maxBytes: 1024 * 1024,
-      dropReportMs: 3_600_000,
-      flushIntervalMs: 60_000,
-      flushLines: 50,
-    });
+  it('writes on the next turn, without waiting for the interval, once a batch fills its bytes', async () => {
+    const { emitter, sink } = setup(encoding, { flushIntervalMs: 60_000, flushBytes: 2048 });
     sink.connect();
-    for (let i = 0; i < 10; i++) emitter.emitLine(line(i));
+    for (let i = 0; i < 10; i++) request(emitter, i);
     await new Promise((r) => setImmediate(r));
-    expect(sink.sent).toHaveLength(0); // 11 lines (hello included) wait for the interval
-    for (let i = 0; i < 60; i++) emitter.emitLine(line(i));
+    expect(sink.sent).toHaveLength(0); // 10 events (and the hello) wait for the interval
+    let n = 10;
+    while (emitter.stats().buffered_bytes < 2048) request(emitter, n++);
     await new Promise((r) => setImmediate(r));
     expect(sink.sent).toHaveLength(1);
-    expect(sink.sent[0]).toHaveLength(71);
+    expect(sink.sent[0]).toHaveLength(n + 1);
+    expect(sink.counts[0]).toBe(n + 1);
     await emitter.close();
   });
 
-  it('frees acknowledged events and keeps emitted = acknowledged + dropped + buffered', async () => {
-    const { emitter, sink } = setup();
+  it('flushes a batch when its oldest event reaches the interval, not before', async () => {
+    const { emitter, sink } = setup(encoding, { flushIntervalMs: 60 });
     sink.connect();
-    for (let i = 0; i < 10; i++) emitter.emitLine(line(i));
+    request(emitter, 0);
+    await new Promise((r) => setTimeout(r, 20));
+    request(emitter, 1); // joins the batch: the interval counts from the oldest
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sink.sent).toHaveLength(0);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(sink.kinds(0)).toEqual(['hello', 'request', 'request']);
+    await emitter.close();
+  });
+
+  it('sends the same events in both encodings, field for field', async () => {
+    const { emitter, sink } = setup(encoding);
+    sink.connect();
+    emitter.request('/{url}', 'POST', 502, 1.23456789, 1700000000123, 'upstream_error', 'req-1', 'ab'.repeat(16));
+    emitter.request('other', 'other', 200, 0, 1);
+    emitter.emit({ kind: 'cache', ts: 5, result: 'hit', format: 'html' });
+    await turn();
+    const events = (sink.sent[0] ?? []).slice(1);
+    expect(events[0]).toMatchObject({
+      kind: 'request',
+      endpoint: '/{url}',
+      method: 'POST',
+      status: 502,
+      duration_s: 1.2345679,
+      ts: 1700000000123,
+      error_type: 'upstream_error',
+      trace_id: 'ab'.repeat(16),
+    });
+    expect(events[1]).toMatchObject({ kind: 'request', endpoint: 'other', method: 'other', status: 200, duration_s: 0 });
+    expect(events[2]).toMatchObject({ kind: 'cache', ts: 5, result: 'hit', format: 'html' });
+    expect(sink.rejected).toEqual([]);
+  });
+
+  it('frees acknowledged events and keeps emitted = acknowledged + dropped + buffered', async () => {
+    const { emitter, sink } = setup(encoding);
+    sink.connect();
+    for (let i = 0; i < 10; i++) request(emitter, i);
     await turn();
     sink.events.onAck(6); // hello + 5 requests
     expect(emitter.stats()).toMatchObject({ emitted: 10, acknowledged: 5, buffered: 5 });
@@ -95,13 +172,13 @@ describe('TelemetryEmitter', () => {
   });
 
   it('resends unacknowledged events after a reconnect, behind a fresh hello, never the old hello', async () => {
-    const { emitter, sink } = setup();
+    const { emitter, sink } = setup(encoding);
     sink.connect();
-    for (let i = 0; i < 4; i++) emitter.emitLine(line(i));
+    for (let i = 0; i < 4; i++) request(emitter, i);
     await turn();
     sink.events.onAck(2); // hello + /e0
     sink.disconnect();
-    emitter.emitLine(line(4)); // emitted while down: buffered
+    request(emitter, 4); // emitted while down: buffered
     await turn();
     expect(sink.sent).toHaveLength(1);
     sink.connect();
@@ -111,7 +188,7 @@ describe('TelemetryEmitter', () => {
       sink.sent
         .at(-1)
         ?.slice(1)
-        .map((l) => JSON.parse(l).endpoint),
+        .map((e) => e.endpoint),
     ).toEqual(['/e1', '/e2', '/e3', '/e4']);
     sink.events.onAck(5);
     expect(emitter.stats()).toMatchObject({ emitted: 5, acknowledged: 5, buffered: 0, dropped: 0 });
@@ -119,43 +196,64 @@ describe('TelemetryEmitter', () => {
 
   it.each([
     ['event cap', { maxEvents: 10 }, 10],
-    ['byte cap', { maxBytes: line(0).length * 4 }, 4],
+    ['byte cap', { maxBytes: encoding === 'ndjson' ? NDJSON_REQUEST_BYTES * 4 : 4 * 24 + 3 * 4 + 4 }, 4],
   ])('drops past the %s, counts it, and reports it once delivery works', async (_name, opts, kept) => {
-    const { emitter, sink } = setup(opts);
-    for (let i = 0; i < 15; i++) emitter.emitLine(line(0));
+    const { emitter, sink } = setup(encoding, opts);
+    for (let i = 0; i < 15; i++) request(emitter, 0);
     expect(emitter.stats()).toMatchObject({ emitted: 15, buffered: kept, dropped: 15 - kept });
     sink.connect();
     await turn();
     const sent = sink.sent[0] ?? [];
     expect(sink.kinds(0).slice(0, 2)).toEqual(['hello', 'dropped']);
-    expect(JSON.parse(sent[1] ?? '{}').count).toBe(15 - kept);
+    expect(sent[1]?.count).toBe(15 - kept);
     sink.events.onAck(sent.length);
     const s = emitter.stats();
     expect(s.emitted).toBe(s.acknowledged + s.dropped);
   });
 
-  it('resends a backlog in slices of at most 1,024 lines, one per event-loop turn', async () => {
-    const { emitter, sink } = setup();
-    for (let i = 0; i < 5000; i++) emitter.emitLine(line(i)); // no transport yet: all buffered
+  it('resends a backlog in slices of at most 64 KiB, one per event-loop turn', async () => {
+    const { emitter, sink } = setup(encoding);
+    for (let i = 0; i < 5000; i++) request(emitter, i % 10); // no transport yet: all buffered
+    const backlog = emitter.stats().buffered_bytes;
     sink.connect();
     await new Promise((r) => setImmediate(r));
     expect(sink.sent).toHaveLength(1);
-    expect(sink.sent[0]?.length).toBe(1024); // hello + 1,023 events
-    for (let turn = 0; turn < 10 && sink.sent.flat().length < 5001; turn++) await new Promise((r) => setImmediate(r));
+    for (let turn = 0; turn < 40 && sink.sent.flat().length < 5001; turn++) await new Promise((r) => setImmediate(r));
     await turn();
-    expect(sink.sent.every((batch) => batch.length <= 1024)).toBe(true);
+    expect(sink.sizes.every((n) => n <= 64 * 1024)).toBe(true);
     expect(sink.sent.flat()).toHaveLength(5001);
-    expect(sink.sent.length).toBeGreaterThanOrEqual(5);
+    expect(sink.counts.reduce((a, b) => a + b)).toBe(5001);
+    expect(sink.sent.length).toBeGreaterThanOrEqual(Math.ceil(backlog / (64 * 1024)));
     expect(emitter.stats()).toMatchObject({ emitted: 5000, buffered: 5000, dropped: 0 });
   });
 
+  it('keeps its dictionary across reconnects and buffer moves: every endpoint arrives by name', async () => {
+    const { emitter, sink } = setup(encoding);
+    sink.connect();
+    for (let i = 0; i < 3000; i++) request(emitter, i);
+    await turn();
+    sink.events.onAck(1000);
+    sink.disconnect();
+    for (let i = 3000; i < 6000; i++) request(emitter, i);
+    sink.connect();
+    for (let k = 0; k < 60 && emitter.stats().buffered > 0; k++) {
+      await turn();
+      sink.events.onAck(1e9); // everything written so far (clamped to what was sent)
+    }
+    const requests = sink.sent.flat().filter((e) => e.kind === 'request');
+    const endpoints = new Set(requests.map((e) => e.endpoint));
+    expect(endpoints.size).toBe(6000);
+    expect(sink.rejected).toEqual([]);
+    expect(emitter.stats()).toMatchObject({ emitted: 6000, acknowledged: 6000, dropped: 0, buffered: 0 });
+  });
+
   it('waits for drain when the transport pushes back', async () => {
-    const { emitter, sink } = setup();
+    const { emitter, sink } = setup(encoding);
     sink.connect();
     sink.accept = false;
-    emitter.emitLine(line(1));
+    request(emitter, 1);
     await turn();
-    emitter.emitLine(line(2));
+    request(emitter, 2);
     await turn();
     expect(sink.sent).toHaveLength(1);
     sink.accept = true;
@@ -166,7 +264,7 @@ describe('TelemetryEmitter', () => {
   });
 
   it('never throws from emit, even with no transport at all', () => {
-    const { emitter } = setup({ maxEvents: 1 });
+    const { emitter } = setup(encoding, { maxEvents: 1 });
     expect(() => {
       for (let i = 0; i < 1000; i++) emitter.emit({ kind: 'cache', ts: 1, result: 'hit' });
     }).not.toThrow();

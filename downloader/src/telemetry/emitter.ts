@@ -1,4 +1,21 @@
-import { type EventInput, type EventSink, encodeEvent, type SinkEvents } from '@dl/shared';
+import {
+  BINARY_ENCODING,
+  type ErrorType,
+  type EventEncoding,
+  type EventInput,
+  type EventSink,
+  encodeEvent,
+  encodeRequestLine,
+  type HelloEvent,
+  MAX_ENDPOINT_BYTES,
+  MAX_ENDPOINT_IDS,
+  MAX_LINE_BYTES,
+  MAX_REQUEST_FRAMES_BYTES,
+  type SinkEvents,
+  writeEndpointFrame,
+  writeEventFrame,
+  writeRequestFrame,
+} from '@dl/shared';
 
 /** The emitter's public ledger. Invariant: emitted = acknowledged + dropped + buffered. */
 export interface EmitterLedger {
@@ -19,25 +36,31 @@ export interface EmitterOptions {
   /** Builds the transport; it reports back through the given callbacks. */
   sink: (events: SinkEvents) => EventSink;
   /** Announces this process on every (re)connect. */
-  hello: () => EventInput;
+  hello: () => Omit<HelloEvent, 'v'>;
+  /** How events are written: binary frames (the socket's default) or NDJSON lines (Redis, and on request). */
+  encoding: EventEncoding;
   /** EVENTS_BUFFER_EVENTS and EVENTS_BUFFER_BYTES: the buffer's caps, unacknowledged events included. */
   maxEvents: number;
   maxBytes: number;
   /** EVENTS_DROP_REPORT_S: how often unreported drops are sent as a `dropped` event while drops happen. */
   dropReportMs: number;
-  /** EVENTS_FLUSH_MS: longest an event waits before it is written (a write per request would cost a syscall each). */
+  /** EVENTS_FLUSH_MS: the oldest unsent event's longest wait before its batch is written. */
   flushIntervalMs: number;
-  /** Unsent lines that trigger a write on the next turn instead of waiting for the interval. */
-  flushLines?: number;
+  /** Unsent bytes that make a batch: written on the next turn instead of waiting for the interval. */
+  flushBytes?: number;
   now?: () => number;
 }
 
+/** A batch that fills this many bytes is written on the next turn, whatever its age. */
+export const FLUSH_BYTES = 64 * 1024;
+
 /**
- * Most lines one write carries. A backlog (the resend after a reconnect: up to the whole buffer) goes
+ * Most bytes one write carries. A backlog (the resend after a reconnect: up to the whole buffer) goes
  * out in slices on successive event-loop turns, so no turn spends more than about a millisecond on it
  * and requests keep their latency while the exporter catches up.
  */
-const SLICE_LINES = 1024;
+const SLICE_BYTES = 64 * 1024;
+const INITIAL_CAPACITY = 64 * 1024;
 
 // Entry kinds in the queue. Only DATA counts in the ledger; HELLO is never resent on a new connection.
 const DATA = 0;
@@ -45,22 +68,35 @@ const HELLO = 1;
 const DROPPED = 2;
 
 /**
- * Non-blocking, acknowledged event emitter. `emit` only appends to a bounded queue; one write,
- * at most every `flushIntervalMs` (or on the next turn when many lines wait), sends everything unsent. Entries stay queued until the exporter acknowledges them,
- * and are resent after a reconnect, so delivery is at-least-once and every loss is a counted drop.
+ * Non-blocking, acknowledged event emitter. `emit` and `request` only encode into a bounded byte
+ * queue (no string or object kept per event); one write, when a batch fills `flushBytes` or its
+ * oldest event has waited `flushIntervalMs`, sends everything unsent. Entries stay queued until the
+ * exporter acknowledges them and are resent after a reconnect, so delivery is at-least-once and
+ * every loss is a counted drop.
+ *
+ * The queue is one buffer: entries are written at `tail`, sent from `sentByte`, acknowledged up to
+ * `headByte`. Sent bytes are never overwritten (a transport may still hold them): when the buffer
+ * is full the live part moves to a fresh one.
  */
 export class TelemetryEmitter {
-  private lines: string[] = [];
+  private buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
+  private tail = 0;
+  private sizes: number[] = [];
   private kinds: number[] = [];
   private head = 0; // first unacknowledged entry
+  private headByte = 0;
   private sent = 0; // first entry not yet written on the current connection
+  private sentByte = 0;
+  /** Binary encoding: endpoint -> id, defined on every connection (ids live as long as the process). */
+  private readonly endpoints = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
   private flushImmediate = false;
   private waitingDrain = false;
   private unreportedDrops = 0;
   private readonly ledger = emptyLedger();
+  private readonly binary: boolean;
   private readonly flushIntervalMs: number;
-  private readonly flushLines: number;
+  private readonly flushBytes: number;
   private readonly maxEvents: number;
   private readonly maxBytes: number;
   private readonly now: () => number;
@@ -69,9 +105,10 @@ export class TelemetryEmitter {
   private readonly flushNow = () => this.flush();
 
   constructor(private readonly options: EmitterOptions) {
+    this.binary = options.encoding === BINARY_ENCODING;
     this.maxEvents = options.maxEvents;
     this.flushIntervalMs = options.flushIntervalMs;
-    this.flushLines = options.flushLines ?? 256;
+    this.flushBytes = options.flushBytes ?? FLUSH_BYTES;
     this.maxBytes = options.maxBytes;
     this.now = options.now ?? Date.now;
     this.sink = options.sink({
@@ -93,23 +130,48 @@ export class TelemetryEmitter {
 
   /** Queues one event. Synchronous; never throws, never waits. */
   emit(event: EventInput): void {
-    this.emitLine(encodeEvent(event));
-  }
-
-  /** Queues one pre-encoded, newline-terminated line (the request hot path). */
-  emitLine(line: string): void {
-    const l = this.ledger;
-    l.emitted++;
-    if (l.buffered >= this.maxEvents || l.buffered_bytes + line.length > this.maxBytes) {
-      l.dropped++;
-      this.unreportedDrops++;
+    if (!this.admit()) return;
+    const line = encodeEvent(event);
+    if (line.length - 1 > MAX_LINE_BYTES) {
+      this.drop(); // the exporter would reject it
       return;
     }
-    l.buffered++;
-    l.buffered_bytes += line.length;
-    this.lines.push(line);
-    this.kinds.push(DATA);
-    if (!this.flushImmediate) this.schedule();
+    this.reserve(3 + line.length);
+    const end = this.binary ? writeEventFrame(this.buf, this.tail, line) : this.tail + this.buf.write(line, this.tail, 'latin1');
+    this.commit(end);
+  }
+
+  /** Queues one request event (the request hot path): encoded straight into the queue. */
+  request(
+    endpoint: string,
+    method: string,
+    status: number,
+    durationS: number,
+    ts: number,
+    errorType?: ErrorType,
+    requestId?: string,
+    traceId?: string,
+  ): void {
+    if (!this.admit()) return;
+    let id = this.binary ? this.endpoints.get(endpoint) : undefined;
+    let defined = false;
+    if (this.binary && id === undefined && this.endpoints.size < MAX_ENDPOINT_IDS && endpoint.length <= MAX_ENDPOINT_BYTES) {
+      id = this.endpoints.size;
+      this.endpoints.set(endpoint, id);
+      defined = true;
+    }
+    let end: number;
+    if (id !== undefined) {
+      this.reserve(MAX_REQUEST_FRAMES_BYTES);
+      const at = defined ? writeEndpointFrame(this.buf, this.tail, id, endpoint) : this.tail;
+      end = writeRequestFrame(this.buf, at, id, method, status, durationS, ts, errorType, requestId, traceId);
+    } else {
+      // NDJSON, or an endpoint the dictionary cannot hold: the line, as is or in an event frame.
+      const line = encodeRequestLine(endpoint, method, status, durationS, ts, errorType, requestId, traceId);
+      this.reserve(3 + line.length);
+      end = this.binary ? writeEventFrame(this.buf, this.tail, line) : this.tail + this.buf.write(line, this.tail, 'latin1');
+    }
+    if (!this.commit(end) && defined) this.endpoints.delete(endpoint); // its definition was dropped with it
   }
 
   stats(): EmitterLedger {
@@ -119,7 +181,7 @@ export class TelemetryEmitter {
   /** Resolves true once every queued event is acknowledged, false on timeout. */
   async drain(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.lines.length - this.head > 0) {
+    while (this.sizes.length - this.head > 0) {
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -132,10 +194,65 @@ export class TelemetryEmitter {
     await this.sink.close();
   }
 
-  /** A write within `flushIntervalMs`, or on the next turn once `flushLines` are waiting. */
+  /** Counts an event; false (and a counted drop) when the buffer holds its cap of events. */
+  private admit(): boolean {
+    this.ledger.emitted++;
+    if (this.ledger.buffered < this.maxEvents) return true;
+    this.drop();
+    return false;
+  }
+
+  private drop(): void {
+    this.ledger.dropped++;
+    this.unreportedDrops++;
+  }
+
+  /** Keeps the entry written at `tail..end` if the byte cap allows; false when it was dropped. */
+  private commit(end: number): boolean {
+    const l = this.ledger;
+    const size = end - this.tail;
+    if (l.buffered_bytes + size > this.maxBytes) {
+      this.drop();
+      return false;
+    }
+    l.buffered++;
+    l.buffered_bytes += size;
+    this.push(end, DATA);
+    return true;
+  }
+
+  private push(end: number, kind: number): void {
+    this.sizes.push(end - this.tail);
+    this.kinds.push(kind);
+    this.tail = end;
+    if (!this.flushImmediate) this.schedule();
+  }
+
+  /**
+   * Room for `n` more bytes at `tail`. When the buffer is full the unacknowledged part moves to a
+   * fresh buffer (twice its size at least): sent bytes may still be held by the transport.
+   */
+  private reserve(n: number): void {
+    if (this.tail + n <= this.buf.length) return;
+    const live = this.tail - this.headByte;
+    let capacity = INITIAL_CAPACITY;
+    while (capacity < 2 * (live + n)) capacity *= 2;
+    const next = Buffer.allocUnsafe(capacity);
+    this.buf.copy(next, 0, this.headByte, this.tail);
+    this.buf = next;
+    this.sentByte -= this.headByte;
+    this.tail = live;
+    this.headByte = 0;
+    this.sizes = this.sizes.slice(this.head);
+    this.kinds = this.kinds.slice(this.head);
+    this.sent -= this.head;
+    this.head = 0;
+  }
+
+  /** A write on the next turn once `flushBytes` wait, else within `flushIntervalMs`. */
   private schedule(): void {
-    if (this.waitingDrain || !this.sink.ready || this.sent >= this.lines.length) return;
-    if (this.lines.length - this.sent >= this.flushLines) {
+    if (this.waitingDrain || !this.sink.ready || this.sentByte >= this.tail) return;
+    if (this.tail - this.sentByte >= this.flushBytes) {
       if (!this.flushImmediate) {
         this.flushImmediate = true;
         setImmediate(this.flushNow);
@@ -150,13 +267,17 @@ export class TelemetryEmitter {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     this.flushImmediate = false;
-    if (this.waitingDrain || !this.sink.ready) return;
-    const end = Math.min(this.lines.length, this.sent + SLICE_LINES);
-    if (this.sent >= end) return;
-    const chunk = this.sent === end - 1 ? (this.lines[this.sent] as string) : this.lines.slice(this.sent, end).join('');
-    const count = end - this.sent;
-    this.sent = end;
-    if (!this.sink.send(chunk, count)) this.waitingDrain = true;
+    if (this.waitingDrain || !this.sink.ready || this.sentByte >= this.tail) return;
+    const start = this.sentByte;
+    let end = start;
+    let count = 0;
+    while (this.sent < this.sizes.length && (count === 0 || end - start + (this.sizes[this.sent] as number) <= SLICE_BYTES)) {
+      end += this.sizes[this.sent] as number;
+      this.sent++;
+      count++;
+    }
+    this.sentByte = end;
+    if (!this.sink.send(this.buf.subarray(start, end), count)) this.waitingDrain = true;
     else this.schedule(); // the rest of a backlog, on a later turn
   }
 
@@ -164,35 +285,48 @@ export class TelemetryEmitter {
     const l = this.ledger;
     const end = Math.min(this.head + count, this.sent);
     for (let i = this.head; i < end; i++) {
+      const size = this.sizes[i] as number;
+      this.headByte += size;
       if (this.kinds[i] === DATA) {
         l.acknowledged++;
         l.buffered--;
-        l.buffered_bytes -= (this.lines[i] as string).length;
+        l.buffered_bytes -= size;
       }
     }
     this.head = end;
-    this.compact();
   }
 
   private onConnect(): void {
     this.ledger.connected = true;
     this.ledger.connects++;
-    // Everything unacknowledged is resent after a fresh hello; old hellos are obsolete.
-    const lines: string[] = [encodeEvent(this.options.hello())];
-    const kinds: number[] = [HELLO];
-    if (this.unreportedDrops > 0) {
-      lines.push(this.droppedLine());
-      kinds.push(DROPPED);
+    // Everything unacknowledged is resent after a fresh hello (and, binary, the endpoint
+    // dictionary); old hellos are obsolete.
+    const old = this.buf;
+    const oldSizes = this.sizes;
+    const oldKinds = this.kinds;
+    let oldAt = this.headByte;
+    const oldHead = this.head;
+    this.buf = Buffer.allocUnsafe(Math.max(INITIAL_CAPACITY, 2 * (this.tail - this.headByte) + 64 * 1024));
+    this.sizes = [];
+    this.kinds = [];
+    this.tail = 0;
+    this.head = this.headByte = this.sent = this.sentByte = 0;
+    const hello = encodeEvent(this.binary ? { ...this.options.hello(), encoding: BINARY_ENCODING } : this.options.hello());
+    this.reserve(hello.length + this.endpoints.size * (4 + MAX_ENDPOINT_BYTES));
+    let end = this.tail + this.buf.write(hello, this.tail, 'latin1');
+    for (const [endpoint, id] of this.endpoints) end = writeEndpointFrame(this.buf, end, id, endpoint);
+    this.push(end, HELLO);
+    if (this.unreportedDrops > 0) this.pushDropped();
+    for (let i = oldHead; i < oldSizes.length; i++) {
+      const size = oldSizes[i] as number;
+      const kind = oldKinds[i] as number;
+      if (kind !== HELLO) {
+        this.reserve(size);
+        old.copy(this.buf, this.tail, oldAt, oldAt + size);
+        this.push(this.tail + size, kind);
+      }
+      oldAt += size;
     }
-    for (let i = this.head; i < this.lines.length; i++) {
-      if (this.kinds[i] === HELLO) continue;
-      lines.push(this.lines[i] as string);
-      kinds.push(this.kinds[i] as number);
-    }
-    this.lines = lines;
-    this.kinds = kinds;
-    this.head = 0;
-    this.sent = 0;
     this.waitingDrain = false;
     this.schedule();
   }
@@ -201,26 +335,22 @@ export class TelemetryEmitter {
     this.ledger.connected = false;
     this.waitingDrain = false;
     this.sent = this.head;
+    this.sentByte = this.headByte;
   }
 
   private reportDrops(): void {
     if (this.unreportedDrops === 0 || !this.sink.ready) return;
-    this.lines.push(this.droppedLine());
-    this.kinds.push(DROPPED);
+    this.pushDropped();
     this.schedule();
   }
 
-  private droppedLine(): string {
+  private pushDropped(): void {
     const line = encodeEvent({ kind: 'dropped', ts: this.now(), count: this.unreportedDrops });
     this.unreportedDrops = 0;
-    return line;
-  }
-
-  private compact(): void {
-    if (this.head < 4096 || this.head * 2 < this.lines.length) return;
-    this.lines = this.lines.slice(this.head);
-    this.kinds = this.kinds.slice(this.head);
-    this.sent -= this.head;
-    this.head = 0;
+    this.reserve(3 + line.length);
+    this.push(
+      this.binary ? writeEventFrame(this.buf, this.tail, line) : this.tail + this.buf.write(line, this.tail, 'latin1'),
+      DROPPED,
+    );
   }
 }

@@ -46,7 +46,7 @@ export class RedisStreamSink implements EventSink {
     this.client.connect().catch(() => {}); // failures arrive as 'error' events; retries are automatic
   }
 
-  send(lines: string, count: number): boolean {
+  send(lines: Buffer, count: number): boolean {
     if (!this.usable) return false;
     const epoch = this.epoch;
     this.inFlight++;

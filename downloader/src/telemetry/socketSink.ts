@@ -10,7 +10,7 @@ export interface SocketSinkOptions {
 
 /**
  * Unix stream socket client. The exporter writes back, as decimal lines, the cumulative number of
- * lines it has consumed on this connection; this sink turns those into `onAck(delta)` calls.
+ * events it has consumed on this connection; this sink turns those into `onAck(delta)` calls.
  * Reconnects with capped exponential backoff and logs only state changes, never each retry.
  */
 export class SocketSink implements EventSink {
@@ -46,9 +46,9 @@ export class SocketSink implements EventSink {
     this.connect();
   }
 
-  send(lines: string): boolean {
+  send(bytes: Buffer): boolean {
     if (!this.socket || !this.connected) return false;
-    return this.socket.write(lines);
+    return this.socket.write(bytes);
   }
 
   async close(): Promise<void> {

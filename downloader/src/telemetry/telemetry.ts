@@ -1,4 +1,4 @@
-import { type EventInput, encodeRequestLine } from '@dl/shared';
+import { BINARY_ENCODING, type EventInput } from '@dl/shared';
 import type { DownloaderConfig } from '../config.ts';
 import { type EmitterLedger, emptyLedger, TelemetryEmitter } from './emitter.ts';
 import { RedisStreamSink } from './redisStreamSink.ts';
@@ -29,6 +29,7 @@ export type TelemetryConfig = Pick<
   | 'EVENTS_BUFFER_BYTES'
   | 'EVENTS_DROP_REPORT_S'
   | 'EVENTS_FLUSH_MS'
+  | 'EVENTS_ENCODING'
 >;
 
 export interface TelemetryOptions {
@@ -50,11 +51,14 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       stop: async () => {},
     };
   }
+  const redisUrl = config.EVENTS_TRANSPORT === 'redis' ? config.REDIS_URL : undefined;
   const emitter = new TelemetryEmitter({
+    // The Redis stream carries NDJSON: an entry has no connection to hold a dictionary.
+    encoding: !redisUrl && config.EVENTS_ENCODING === 'binary' ? BINARY_ENCODING : 'ndjson',
     sink: (events) =>
-      config.EVENTS_TRANSPORT === 'redis' && config.REDIS_URL
+      redisUrl
         ? new RedisStreamSink(
-            { url: config.REDIS_URL, stream: config.EVENTS_STREAM, maxLength: config.EVENTS_STREAM_MAXLEN, log: options.log },
+            { url: redisUrl, stream: config.EVENTS_STREAM, maxLength: config.EVENTS_STREAM_MAXLEN, log: options.log },
             events,
           )
         : new SocketSink({ path: config.EVENTS_SOCKET, log: options.log }, events),
@@ -74,7 +78,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   return {
     enabled: true,
     recordRequest: (endpoint, method, status, durationS, errorType, requestId, traceId) =>
-      emitter.emitLine(encodeRequestLine(endpoint, method, status, durationS, Date.now(), errorType, requestId, traceId)),
+      emitter.request(endpoint, method, status, durationS, Date.now(), errorType, requestId, traceId),
     emit: (event) => emitter.emit(event),
     ledger: () => emitter.stats(),
     start: () => emitter.start(),

@@ -21,6 +21,8 @@ export function createIngest({ config, next, clock, log }: IngestDeps) {
           path: config.EVENTS_SOCKET,
           mode: config.EVENTS_SOCKET_MODE,
           onLine: (bytes, start, end) => decoder.handleLine(bytes, start, end, 'socket'),
+          binaryReader: () => decoder.binaryReader('socket'),
+          ackDelayMs: config.EVENTS_ACK_MS,
           onTooLong: () => decoder.reject('too_long'),
           onTruncated: () => decoder.reject('truncated'),
           rejected: () => decoder.rejectedTotal,

@@ -1,4 +1,5 @@
 import {
+  BinaryFrameReader,
   type CacheVisitor,
   type DecodeResult,
   decodeBytes,
@@ -87,6 +88,15 @@ export class LineDecoder {
     if (this.reader.read(bytes, start, end, this.visitors[transport])) return;
     if (readCacheLine(bytes, start, end, this.cacheVisitors[transport])) return;
     this.handleDecoded(decodeBytes(bytes.subarray(start, end)), transport);
+  }
+
+  /** A reader of one connection's binary frames, feeding this decoder exactly as lines do. */
+  binaryReader(transport: TransportName): BinaryFrameReader {
+    return new BinaryFrameReader({
+      request: this.visitors[transport],
+      event: (bytes, start, end) => this.handleLine(bytes, start, end, transport),
+      reject: (reason) => this.reject(reason),
+    });
   }
 
   /** A line the transport rejected before decoding (too long to frame). */

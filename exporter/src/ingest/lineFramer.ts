@@ -14,13 +14,24 @@ export class LineFramer {
     private readonly onTooLong: () => void,
   ) {}
 
-  /** Feeds one chunk; returns how many lines it completed (delivered or rejected). */
-  push(chunk: Buffer): number {
+  /** Where the last `push` stopped in its chunk when it reached `maxLines`. */
+  stoppedAt = 0;
+
+  /**
+   * Feeds one chunk; returns how many lines it completed (delivered or rejected). With `maxLines`,
+   * stops after that many and leaves the rest of the chunk (from `stoppedAt`) to the caller.
+   */
+  push(chunk: Buffer, maxLines = Number.POSITIVE_INFINITY): number {
     let lines = 0;
     let pos = 0;
     for (;;) {
+      if (lines === maxLines) {
+        this.stoppedAt = pos;
+        return lines;
+      }
       const nl = chunk.indexOf(10, pos);
       if (nl < 0) {
+        this.stoppedAt = chunk.length;
         this.keep(chunk.subarray(pos));
         return lines;
       }

@@ -1,6 +1,13 @@
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import net from 'node:net';
-import { type EventSource, MAX_LINE_BYTES, preparePrivateSocketDir } from '@dl/shared';
+import {
+  BINARY_ENCODING,
+  type BinaryFrameReader,
+  decodeBytes,
+  type EventSource,
+  MAX_LINE_BYTES,
+  preparePrivateSocketDir,
+} from '@dl/shared';
 import { LineFramer } from './lineFramer.ts';
 
 export interface SocketReceiverOptions {
@@ -8,6 +15,8 @@ export interface SocketReceiverOptions {
   mode: number;
   /** Aggregates one line synchronously. */
   onLine: (bytes: Buffer, start: number, end: number) => void;
+  /** A reader for a connection whose hello announced binary frames, feeding the same pipeline. */
+  binaryReader: () => BinaryFrameReader;
   onTooLong: () => void;
   /** A connection ended in the middle of a line. */
   onTruncated: () => void;
@@ -25,8 +34,9 @@ const ACK_BACKLOG_LIMIT = 64 * 1024;
 export const MAX_CONNECTIONS = 128;
 
 /**
- * Listens on a unix stream socket for NDJSON events from any number of clients. After lines are
- * aggregated it writes back, per connection, the cumulative count of lines consumed.
+ * Listens on a unix stream socket for events from any number of clients: NDJSON lines, or binary
+ * frames after a hello that announces them (each connection says for itself). After events are
+ * aggregated it writes back, per connection, the cumulative count of events consumed.
  */
 export class SocketReceiver implements EventSource {
   private server: net.Server | undefined;
@@ -90,7 +100,29 @@ export class SocketReceiver implements EventSource {
       if (ended || !socket.writable || socket.writableLength > ACK_BACKLOG_LIMIT) return;
       socket.write(`${consumed}\n`);
     };
-    const framer = new LineFramer(MAX_LINE_BYTES, this.options.onLine, this.options.onTooLong);
+    // The first line decides the encoding: a hello announcing binary frames switches the reader.
+    let decided = false;
+    let binaryHello = false;
+    let binary: BinaryFrameReader | undefined;
+    const framer = new LineFramer(
+      MAX_LINE_BYTES,
+      (bytes, start, end) => {
+        if (!decided) binaryHello = announcesBinary(bytes, start, end);
+        this.options.onLine(bytes, start, end);
+      },
+      this.options.onTooLong,
+    );
+    const read = (chunk: Buffer): number => {
+      if (binary) return binary.push(chunk);
+      if (decided) return framer.push(chunk);
+      const n = framer.push(chunk, 1);
+      if (n === 0) return 0;
+      decided = true;
+      const rest = chunk.subarray(framer.stoppedAt);
+      if (!binaryHello) return n + framer.push(rest);
+      binary = this.options.binaryReader();
+      return n + binary.push(rest);
+    };
     // Garbage costs the exporter what the client spends writing it, so a client that sends little
     // else is held to a budget: past it, its reading pauses until the second is over (its writes
     // then block in the kernel). A well-behaved emitter never spends any.
@@ -100,7 +132,13 @@ export class SocketReceiver implements EventSource {
     let pausedTimer: NodeJS.Timeout | undefined;
     socket.on('data', (chunk: Buffer) => {
       const rejectedBefore = this.options.rejected();
-      consumed += framer.push(chunk);
+      consumed += read(chunk);
+      if (binary?.failed) {
+        // A frame of an unknown type: nothing after it can be framed. Acknowledge what was read, then close.
+        ack();
+        socket.end();
+        return;
+      }
       if (this.options.rejected() !== rejectedBefore || framer.discarding) {
         const now = performance.now();
         if (now - windowStart >= 1_000) {
@@ -129,7 +167,7 @@ export class SocketReceiver implements EventSource {
     socket.on('end', () => {
       ended = true;
       clearTimeout(ackTimer);
-      if (framer.finish()) this.options.onTruncated();
+      if (binary ? binary.finish() : framer.finish()) this.options.onTruncated();
     });
     socket.on('error', () => {});
     socket.on('close', () => {
@@ -138,6 +176,12 @@ export class SocketReceiver implements EventSource {
       this.sockets.delete(socket);
     });
   }
+}
+
+/** Whether a connection's first line is a hello announcing binary frames. */
+function announcesBinary(bytes: Buffer, start: number, end: number): boolean {
+  const result = decodeBytes(bytes.subarray(start, end));
+  return result.ok && result.event.kind === 'hello' && result.event.encoding === BINARY_ENCODING;
 }
 
 /** Removes a socket file left by a dead exporter; refuses to touch a live one or a non-socket. */
