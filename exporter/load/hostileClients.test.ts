@@ -142,8 +142,9 @@ Promise.all(Array.from({ length: n }, async (_, i) => {
 `;
 
 describe('a scrape storm while events flow', () => {
-  // The default reuse window: concurrent scrapes of one view share one render.
-  const exp = new ExporterUnderTest({ SCRAPE_REUSE_MS: '250' });
+  // The default reuse window: concurrent scrapes of one view share one render. Acknowledgements every
+  // 20 ms (the default is 100) make their gaps a fine measure of ingest stalls.
+  const exp = new ExporterUnderTest({ SCRAPE_REUSE_MS: '250', EVENTS_ACK_MS: '20' });
   beforeAll(() => exp.start());
   afterAll(() => exp.stop());
 
