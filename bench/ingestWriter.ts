@@ -1,9 +1,11 @@
 // The separate writer process of the ingest benchmarks. Floods the exporter's socket with lines,
 // respecting backpressure, and reads the exporter's acknowledgements (= lines decoded, validated
 // and aggregated). Prints one JSON line with the result.
-//   ingestWriter <socket> rate <seconds> <request|upstream>   events/s over `seconds` after 1 s warm-up
+//   ingestWriter <socket> rate <seconds> <request|binary|upstream>   events/s over `seconds` after 1 s
+//                                                 warm-up (`binary`: request events as binary frames)
 //   ingestWriter <socket> count <n> <request|flood>          sends exactly n lines, waits for their ack
 import net from 'node:net';
+import { BINARY_ENCODING, encodeEvent, writeEndpointFrame, writeRequestFrame } from '@dl/shared';
 
 const [path, mode = 'rate', amountArg = '5', kind = 'request'] = process.argv.slice(2);
 const amount = Number(amountArg);
@@ -16,6 +18,36 @@ function line(i: number): string {
     return `{"v":1,"kind":"upstream","ts":${ts},"outcome":"ok","status":200,"duration_s":${d},"retries":0}\n`;
   const endpoint = kind === 'flood' ? `/flood/${i}` : endpoints[i % 5];
   return `{"v":1,"kind":"request","ts":${ts},"endpoint":"${endpoint}","method":"GET","status":${i % 50 === 0 ? 500 : 200},"duration_s":${d}}\n`;
+}
+
+/** A connection's opening in binary: the hello announcing it, then the endpoint dictionary. */
+function binaryOpening(): Buffer {
+  const hello = encodeEvent({
+    kind: 'hello',
+    ts: Date.now(),
+    instance: 'bench',
+    pid: process.pid,
+    version: 'bench',
+    started_at: Date.now(),
+    encoding: BINARY_ENCODING,
+  });
+  const b = Buffer.alloc(4096);
+  let p = b.write(hello, 0, 'latin1');
+  endpoints.forEach((e, id) => {
+    p = writeEndpointFrame(b, p, id, e);
+  });
+  return b.subarray(0, p);
+}
+
+/** 256 KiB of request frames, the same events as the NDJSON chunk's. */
+function binaryChunk(): Buffer {
+  const b = Buffer.alloc(256 * 1024 + 64);
+  let p = 0;
+  for (let i = 0; p < 256 * 1024; i++) {
+    const d = Math.round(Math.exp(-3 + Math.sin(i) * 2) * 1e6) / 1e6;
+    p = writeRequestFrame(b, p, i % 5, 'GET', i % 50 === 0 ? 500 : 200, d, Date.now());
+  }
+  return b.subarray(0, p);
 }
 
 function chunkFrom(start: number, maxLines: number): { payload: Buffer; lines: number } {
@@ -44,7 +76,8 @@ const done = (result: object) => {
 
 socket.on('connect', async () => {
   if (mode === 'rate') {
-    const { payload } = chunkFrom(0, Number.POSITIVE_INFINITY);
+    const payload = kind === 'binary' ? binaryChunk() : chunkFrom(0, Number.POSITIVE_INFINITY).payload;
+    if (kind === 'binary') socket.write(binaryOpening());
     const pump = () => {
       while (socket.write(payload)) {}
     };

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 
@@ -9,12 +9,31 @@ export const median = (xs: number[]) => {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
-/** User + system CPU seconds of a process so far, from /proc (Linux). */
+/**
+ * CPU time of every thread of a process, in seconds: the first field of each
+ * /proc/PID/task/<tid>/schedstat (nanoseconds on a CPU, exact, unlike the 10 ms ticks of
+ * /proc/PID/stat), summed. GC helpers, the libuv pool and worker threads all count.
+ */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  let ns = 0;
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  for (const tid of tasks) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return ns / 1e9;
 }
+
+/** CPU seconds of several processes together. */
+export const cpuOf = (pids: readonly number[]) => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
 
 export interface LoadResult {
   rps: number;
@@ -59,11 +78,20 @@ async function drive(url: string, seconds: number, connections: number) {
   };
 }
 
-/** Drives `url` for `seconds` (wrk on core 0, else autocannon) and reads the server's CPU use around it. */
-export async function load(url: string, pid: number, seconds: number, connections = 32): Promise<LoadResult> {
-  const cpu0 = cpuSeconds(pid);
+/**
+ * Drives `url` for `seconds` (wrk on core 0, else autocannon) and reads the CPU use of the given
+ * processes (every thread) around it.
+ */
+export async function load(
+  url: string,
+  pids: number | readonly number[],
+  seconds: number,
+  connections = 32,
+): Promise<LoadResult> {
+  const all = typeof pids === 'number' ? [pids] : pids;
+  const cpu0 = cpuOf(all);
   const r = await drive(url, seconds, connections);
-  const cpu = cpuSeconds(pid) - cpu0;
+  const cpu = cpuOf(all) - cpu0;
   return { ...r, cpuUsPerRequest: (cpu / r.requests) * 1e6 };
 }
 
