@@ -3,6 +3,7 @@
 import { serve } from '@hono/node-server';
 import client from 'prom-client';
 import { createApp } from '../downloader/src/app.ts';
+import { withRequestContext } from '../downloader/src/telemetry/accessLog.ts';
 
 const registry = new client.Registry();
 const labelNames = ['endpoint', 'method', 'status'] as const;
@@ -28,4 +29,7 @@ app.use('*', async (c, next) => {
   }
 });
 app.route('/', base);
-serve({ fetch: app.fetch, port: Number(process.env.PORT), hostname: '127.0.0.1' }, () => console.log('ready'));
+// As the downloader's main.ts wraps its app (request ids, trace context; access lines off as in every variant).
+serve({ fetch: withRequestContext(app.fetch), port: Number(process.env.PORT), hostname: '127.0.0.1' }, () =>
+  console.log('ready'),
+);

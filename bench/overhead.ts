@@ -1,11 +1,14 @@
 // What telemetry costs a request, both processes counted. Two workloads (`GET /health` and a cached
-// small-page download, which emits a request and a cache event) against: telemetry off; the socket
-// with binary frames, the exporter on the downloader's core (a sidecar sharing its pod's CPU) and
-// then, the same two processes, the exporter moved to the other core; the socket with NDJSON; the
-// Redis stream (the Redis server's CPU counted too); the exporter frozen; and an in-process
-// prom-client middleware instead. CPU is every thread of every process involved
-// (/proc/PID/task/*/schedstat). Downloaders run on core 1, wrk on core 0; variants alternate round by
-// round so drift on this noisy machine hits them all alike. Each exporter polls its own downloader.
+// small-page download, which emits a request and a cache event) against: telemetry off (two
+// processes: their A/A ratio is the spread between processes of the same build); the socket with
+// binary frames, the exporter on the downloader's core (a sidecar sharing its pod's CPU) and then,
+// the same two processes, the exporter moved to the other core; the socket with NDJSON; the Redis
+// stream (the Redis server's CPU counted too); and an in-process prom-client middleware instead.
+// Each socket downloader is also measured with its exporter frozen and its buffer full, where its
+// telemetry is reduced to a counted drop: the same process's baseline, free of that spread.
+// CPU is every thread of every process involved (/proc/PID/task/<tid>/schedstat). Downloaders run on
+// core 1, wrk on core 0; variants alternate round by round so drift on this noisy machine hits them
+// all alike. Each exporter polls its own downloader.
 import { execFileSync } from 'node:child_process';
 import {
   freePort,
@@ -22,13 +25,17 @@ import {
 import { cpuOf, fmt, type LoadResult, load, median, type Row } from './lib.ts';
 
 const OFF = 'telemetry off';
+const OFF_B = 'telemetry off, a second process (A/A)';
 const BINARY = 'socket, binary, exporter on the same core';
 const MOVED = 'socket, binary, exporter on the other core';
+const BINARY_FROZEN = 'socket, binary, exporter frozen, buffer full';
 const NDJSON = 'socket, NDJSON, exporter on the same core';
+const NDJSON_FROZEN = 'socket, NDJSON, exporter frozen, buffer full';
 const REDIS = 'Redis stream, exporter on the same core';
-const FROZEN = 'socket, binary, exporter frozen (SIGSTOP)';
 const PROM = 'in-process prom-client middleware';
 const TELEMETRY = [BINARY, MOVED, NDJSON, REDIS];
+/** Each variant's same-process baseline. */
+const BASELINE: Record<string, string> = { [BINARY]: BINARY_FROZEN, [MOVED]: BINARY_FROZEN, [NDJSON]: NDJSON_FROZEN };
 
 const PAGE = `<!doctype html><html><head><title>Small</title></head><body><p>${'A short paragraph. '.repeat(20)}</p></body></html>`;
 
@@ -45,6 +52,10 @@ interface Variant {
   others: RunningProcess[] | (() => number[]);
   before?: () => void;
   after?: () => void;
+  /** Frozen variants: load first, unmeasured, until the emitter's buffer is full. */
+  fill?: boolean;
+  /** Workloads this variant serves (default all). */
+  only?: string;
 }
 
 function pin(pid: number, cpu: string): void {
@@ -89,6 +100,10 @@ async function startExporter(server: Server, socket: string, env: Record<string,
   return exporter;
 }
 
+const ledgerOf = async (server: Server) =>
+  (await getJson<{ telemetry: { emitted: number; dropped: number } }>(`http://127.0.0.1:${server.adminPort}/internal/stats`))
+    .telemetry;
+
 const pidsOf = (v: Variant) => [v.server.proc.pid, ...(typeof v.others === 'function' ? v.others() : v.others.map((p) => p.pid))];
 
 export async function overheadBench(rounds: number, seconds: number): Promise<Row[]> {
@@ -102,15 +117,15 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
   const binary = await startServer(downloader, { EVENTS_SOCKET: sockets[0] });
   const ndjson = await startServer(downloader, { EVENTS_SOCKET: sockets[1], EVENTS_ENCODING: 'ndjson' });
   const viaRedis = await startServer(downloader, redisEnv);
-  // Its own pair: the drops of the frozen rounds stay out of the binary ledger.
-  const frozen = await startServer(downloader, { EVENTS_SOCKET: sockets[2] });
+  const offB = await startServer(downloader, { EVENTS_TRANSPORT: 'off' });
   const prom = await startServer(inProcess, {});
   const binaryExporter = await startExporter(binary, sockets[0]);
   const ndjsonExporter = await startExporter(ndjson, sockets[1]);
   const redisExporter = await startExporter(viaRedis, privateSocketPath('bench-r'), redisEnv);
-  const frozenExporter = await startExporter(frozen, sockets[2]);
+
   const variants: Variant[] = [
     { name: OFF, server: off, others: [] },
+    { name: OFF_B, server: offB, others: [] },
     { name: BINARY, server: binary, others: [binaryExporter] },
     {
       name: MOVED,
@@ -122,13 +137,23 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
     { name: NDJSON, server: ndjson, others: [ndjsonExporter] },
     { name: REDIS, server: viaRedis, others: () => [redisExporter.pid, redis.pid as number] },
     {
-      name: FROZEN,
-      server: frozen,
+      name: BINARY_FROZEN,
+      server: binary,
       others: [],
-      before: () => frozenExporter.signal('SIGSTOP'),
-      after: () => frozenExporter.signal('SIGCONT'),
+      before: () => binaryExporter.signal('SIGSTOP'),
+      after: () => binaryExporter.signal('SIGCONT'),
+      fill: true,
     },
-    { name: PROM, server: prom, others: [] },
+    {
+      name: NDJSON_FROZEN,
+      server: ndjson,
+      others: [],
+      before: () => ndjsonExporter.signal('SIGSTOP'),
+      after: () => ndjsonExporter.signal('SIGCONT'),
+      fill: true,
+    },
+    // Built on the app without the downloader's cache wiring: /health only.
+    { name: PROM, server: prom, others: [], only: 'GET /health' },
   ];
   const workloads = [
     { name: 'GET /health', path: () => '/health' },
@@ -136,39 +161,49 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
   ];
   const results = new Map<string, LoadResult[]>();
   const downloaderUs = new Map<string, number[]>();
-  const ledgers: Record<string, object> = {};
+  /** Events emitted and dropped during each telemetry variant's measured runs. */
+  const ledgers: Record<string, { emitted: number; dropped: number }> = {};
   try {
     for (const v of variants) {
       // Warm-up, and the page into each downloader's cache.
-      for (const w of workloads) await load(`http://127.0.0.1:${v.server.port}${w.path()}`, v.server.proc.pid, 1);
+      for (const w of workloads)
+        if (!v.only || v.only === w.name) await load(`http://127.0.0.1:${v.server.port}${w.path()}`, v.server.proc.pid, 3);
     }
     for (let r = 0; r < rounds; r++) {
       for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
         for (const w of workloads) {
+          if (v.only && v.only !== w.name) continue;
           v.before?.();
+          if (v.fill) await load(`http://127.0.0.1:${v.server.port}${w.path()}`, v.server.proc.pid, 1);
           const pids = pidsOf(v);
+          const watched = TELEMETRY.includes(v.name);
+          const ledger0 = watched ? await ledgerOf(v.server) : undefined;
           const own0 = cpuOf([v.server.proc.pid]);
           const result = await load(`http://127.0.0.1:${v.server.port}${w.path()}`, pids, seconds);
           const own = cpuOf([v.server.proc.pid]) - own0;
+          if (ledger0) {
+            const ledger1 = await ledgerOf(v.server);
+            const sum = ledgers[v.name] ?? { emitted: 0, dropped: 0 };
+            sum.emitted += ledger1.emitted - ledger0.emitted;
+            sum.dropped += ledger1.dropped - ledger0.dropped;
+            ledgers[v.name] = sum;
+          }
           v.after?.();
           const key = `${w.name}|${v.name}`;
           results.set(key, [...(results.get(key) ?? []), result]);
           downloaderUs.set(key, [...(downloaderUs.get(key) ?? []), (own / result.requests) * 1e6]);
           // Let a thawed exporter drain its backlog before the next variant is measured.
-          if (v.name === FROZEN) await new Promise((res) => setTimeout(res, 1000));
+          if (v.fill) await new Promise((res) => setTimeout(res, 1000));
         }
       }
     }
-    for (const v of variants.filter((x) => TELEMETRY.includes(x.name) && x.name !== MOVED)) {
-      const stats = await getJson<{ telemetry: object }>(`http://127.0.0.1:${v.server.adminPort}/internal/stats`);
-      ledgers[v.name] = stats.telemetry;
-    }
   } finally {
-    frozenExporter.signal('SIGCONT');
+    binaryExporter.signal('SIGCONT');
+    ndjsonExporter.signal('SIGCONT');
     await Promise.all(
-      [off, binary, ndjson, viaRedis, frozen, prom]
+      [off, offB, binary, ndjson, viaRedis, prom]
         .map((s) => s.proc.stop())
-        .concat([binaryExporter.stop(), ndjsonExporter.stop(), redisExporter.stop(), frozenExporter.stop()]),
+        .concat([binaryExporter.stop(), ndjsonExporter.stop(), redisExporter.stop()]),
     );
     await redis.stop();
     await origin.stop();
@@ -182,7 +217,7 @@ function rowsFrom(
   workloads: { name: string }[],
   results: Map<string, LoadResult[]>,
   downloaderUs: Map<string, number[]>,
-  ledgers: Record<string, object>,
+  ledgers: Record<string, { emitted: number; dropped: number }>,
 ): Row[] {
   const rows: Row[] = [];
   for (const w of workloads) {
@@ -197,17 +232,19 @@ function rowsFrom(
       };
     };
     const base = summary(OFF);
-    for (const v of variants) {
+    const served = variants.filter((v) => !v.only || v.only === w.name);
+    for (const v of served) {
       const s = summary(v.name);
+      const own = BASELINE[v.name];
       rows.push({
         benchmark: `total CPU per request, ${w.name}`,
         variant: v.name,
         value: `${s.cpu.toFixed(1)} us (downloader ${s.own.toFixed(1)})${s.errors ? `, ${s.errors} errors` : ''}`,
-        ratio: `${(s.cpu / base.cpu).toFixed(3)}x`,
-        target: TELEMETRY.includes(v.name) && v.name !== NDJSON ? '<= 1.03x' : '',
+        ratio: `${(s.cpu / base.cpu).toFixed(3)}x${own ? `; ${(s.cpu / summary(own).cpu).toFixed(3)}x of the same process frozen` : ''}`,
+        target: own && v.name !== NDJSON ? '<= 1.03x' : '',
       });
     }
-    for (const v of variants) {
+    for (const v of served) {
       const s = summary(v.name);
       rows.push({
         benchmark: `throughput, ${w.name}`,
@@ -217,18 +254,25 @@ function rowsFrom(
         target: v.name === BINARY ? '>= 0.97x' : '',
       });
     }
-    const frozen = summary(FROZEN);
-    const running = summary(OFF);
+    const running = summary(BINARY);
+    const moved = summary(MOVED);
+    rows.push({
+      benchmark: `same processes, exporter on the downloader's core vs the other, ${w.name}`,
+      variant: 'throughput',
+      value: `${fmt(running.rps)} vs ${fmt(moved.rps)} req/s`,
+      ratio: `${(running.rps / moved.rps).toFixed(3)}x`,
+      target: '>= 0.97x',
+    });
+    const frozen = summary(BINARY_FROZEN);
     rows.push({
       benchmark: `p99 latency, ${w.name}`,
-      variant: 'exporter frozen vs telemetry off',
+      variant: 'exporter frozen vs running (same processes)',
       value: `${frozen.p99.toFixed(2)} ms vs ${running.p99.toFixed(2)} ms`,
       ratio: `${(frozen.p99 / running.p99).toFixed(3)}x`,
       target: '<= 1.1x',
     });
   }
-  for (const [name, ledger] of Object.entries(ledgers)) {
-    const l = ledger as { emitted: number; dropped: number };
+  for (const [name, l] of Object.entries(ledgers)) {
     rows.push({
       benchmark: 'events dropped at full load',
       variant: name,
