@@ -52,7 +52,7 @@ interface Variant {
   others: RunningProcess[] | (() => number[]);
   before?: () => void;
   after?: () => void;
-  /** Frozen variants: load first, unmeasured, until the emitter's buffer is full. */
+  /** Frozen variants: the exporter must drain their backlog after the run. */
   fill?: boolean;
   /** Workloads this variant serves (default all). */
   only?: string;
@@ -174,7 +174,9 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
         for (const w of workloads) {
           if (v.only && v.only !== w.name) continue;
           v.before?.();
-          if (v.fill) await load(`http://127.0.0.1:${v.server.port}${w.path()}`, v.server.proc.pid, 1);
+          // One unmeasured second for every variant: a process's first moments after another's run are
+          // slower (caches, JIT), and the frozen variants need it anyway to fill their buffer.
+          await load(`http://127.0.0.1:${v.server.port}${w.path()}`, v.server.proc.pid, 1);
           const pids = pidsOf(v);
           const watched = TELEMETRY.includes(v.name);
           const ledger0 = watched ? await ledgerOf(v.server) : undefined;

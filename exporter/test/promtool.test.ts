@@ -67,6 +67,10 @@ describe.skipIf(!hasPromtool || !hasRedis)('metric conventions on a live exporte
     expect(elu).toBeGreaterThanOrEqual(0);
     expect(elu).toBeLessThanOrEqual(1);
     expect(m.get('downloader_event_loop_lag_seconds')).toBeLessThan(0.005); // idle: ~20 ms before, the timer's resolution
+    // The exporter's own lag, likewise without its sampling interval (prom-client's read 10 ms idle).
+    expect(m.get('nodejs_eventloop_lag_min_seconds')).toBeLessThan(0.005);
+    expect(m.get('nodejs_eventloop_lag_p50_seconds')).toBeLessThan(0.005);
+    expect(m.get('nodejs_eventloop_lag_max_seconds')).toBeGreaterThanOrEqual(m.get('nodejs_eventloop_lag_min_seconds') ?? 0);
     expect(m.get('downloader_nodejs_active_resources')).toBeGreaterThan(0);
     // Ratios beside the seed's percent and 0-100 gauges.
     expect(sumSamples(m, 'downloader_concurrency_utilization_ratio', { pool: 'pdf' })).toBe(

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import client from 'prom-client';
 import { encodeFamilies } from './clientModel.ts';
 import type { ExpositionFormat } from './families.ts';
@@ -14,10 +15,56 @@ type ProcessRegistries = { prometheus: client.Registry; openmetrics: client.Regi
 /** prom-client's gauges named like counters (`nodejs_active_handles_total`): promtool flags them, and each repeats a gauge without the suffix. */
 const MISNAMED = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
+/**
+ * The event-loop delay timer's interval. monitorEventLoopDelay records the time between its timer's
+ * runs, so every sample is this interval plus the delay: prom-client reports those as they are
+ * (an idle loop reads 10 ms). Ours takes the interval off, and wakes the loop 10 times a second
+ * instead of 100: a stall shorter than it is seen in proportion to its length, a longer one always.
+ */
+const LAG_RESOLUTION_MS = 100;
+const LAG_FIGURES = {
+  min: (h: ReturnType<typeof monitorEventLoopDelay>) => h.min,
+  max: (h: ReturnType<typeof monitorEventLoopDelay>) => h.max,
+  mean: (h: ReturnType<typeof monitorEventLoopDelay>) => h.mean,
+  p50: (h: ReturnType<typeof monitorEventLoopDelay>) => h.percentile(50),
+  p90: (h: ReturnType<typeof monitorEventLoopDelay>) => h.percentile(90),
+  p99: (h: ReturnType<typeof monitorEventLoopDelay>) => h.percentile(99),
+};
+
+/** prom-client's event-loop lag gauges, same names, without the timer's interval in them. */
+function registerEventLoopLag(registry: client.Registry): void {
+  const loop = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  loop.enable();
+  for (const [figure, read] of Object.entries(LAG_FIGURES)) {
+    new client.Gauge({
+      name: `nodejs_eventloop_lag_${figure}_seconds`,
+      help: `The ${figure} of the event-loop delay since the last scrape, in seconds (the sampling interval taken off).`,
+      registers: [registry],
+      collect() {
+        const ns = read(loop);
+        this.set(Number.isFinite(ns) ? Math.max(0, ns / 1e9 - LAG_RESOLUTION_MS / 1000) : 0);
+      },
+    });
+  }
+  new client.Gauge({
+    name: 'nodejs_eventloop_lag_stddev_seconds',
+    help: 'The standard deviation of the event-loop delay since the last scrape, in seconds.',
+    registers: [registry],
+    collect() {
+      this.set(Number.isFinite(loop.stddev) ? loop.stddev / 1e9 : 0);
+      loop.reset(); // the last gauge collected: the next scrape starts a fresh window
+    },
+  });
+}
+
 function createProcessRegistries(): ProcessRegistries {
   const prometheus = new client.Registry();
-  client.collectDefaultMetrics({ register: prometheus });
+  // prom-client's own lag monitor samples every second (its gauges are replaced below).
+  client.collectDefaultMetrics({ register: prometheus, eventLoopMonitoringPrecision: 1000 });
   for (const name of MISNAMED) prometheus.removeSingleMetric(name);
+  for (const figure of [...Object.keys(LAG_FIGURES), 'stddev'])
+    prometheus.removeSingleMetric(`nodejs_eventloop_lag_${figure}_seconds`);
+  registerEventLoopLag(prometheus);
   const openmetrics = new client.Registry<client.OpenMetricsContentType>();
   openmetrics.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
   for (const { name } of prometheus.getMetricsAsArray()) {
