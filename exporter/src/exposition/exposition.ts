@@ -41,7 +41,8 @@ function registerEventLoopLag(registry: client.Registry): void {
       help: `The ${figure} of the event-loop delay since the last scrape, in seconds (the sampling interval taken off).`,
       registers: [registry],
       collect() {
-        const ns = read(loop);
+        // No sample since the last scrape (two scrapes within one interval): no delay seen.
+        const ns = loop.count > 0 ? read(loop) : Number.NaN;
         this.set(Number.isFinite(ns) ? Math.max(0, ns / 1e9 - LAG_RESOLUTION_MS / 1000) : 0);
       },
     });
@@ -51,7 +52,7 @@ function registerEventLoopLag(registry: client.Registry): void {
     help: 'The standard deviation of the event-loop delay since the last scrape, in seconds.',
     registers: [registry],
     collect() {
-      this.set(Number.isFinite(loop.stddev) ? loop.stddev / 1e9 : 0);
+      this.set(loop.count > 1 && Number.isFinite(loop.stddev) ? loop.stddev / 1e9 : 0);
       loop.reset(); // the last gauge collected: the next scrape starts a fresh window
     },
   });
