@@ -22,6 +22,7 @@ export function createIngest({ config, next, clock, log }: IngestDeps) {
           mode: config.EVENTS_SOCKET_MODE,
           onLine: (bytes, start, end) => decoder.handleLine(bytes, start, end, 'socket'),
           binaryReader: () => decoder.binaryReader('socket'),
+          chunk: (read) => decoder.chunk(read),
           ackDelayMs: config.EVENTS_ACK_MS,
           onTooLong: () => decoder.reject('too_long'),
           onTruncated: () => decoder.reject('truncated'),
@@ -37,6 +38,7 @@ export function createIngest({ config, next, clock, log }: IngestDeps) {
           group: config.EVENTS_GROUP,
           consumer: config.EVENTS_CONSUMER,
           onLine: (bytes, start, end) => decoder.handleLine(bytes, start, end, 'redis'),
+          chunk: (read) => decoder.chunk(read),
           log,
         })
       : undefined;

@@ -59,4 +59,22 @@ describe('LineDecoder', () => {
     decoder.reject('too_long');
     expect(decoder.rejected.render('prometheus')).toContain('exporter_events_rejected_total{reason="too_long"} 1');
   });
+
+  it('reads the clock once per chunk, and stamps every event of the chunk with that time', () => {
+    let reads = 0;
+    const times: number[] = [];
+    const decoder = new LineDecoder({
+      next: { request: (_e, _m, _s, _d, now) => times.push(now), cache: (_r, now) => times.push(now), event: () => {} },
+      now: () => NOW + 1000 * ++reads,
+    });
+    decoder.chunk(() => {
+      for (let i = 0; i < 3; i++)
+        feed(decoder, `{"v":1,"kind":"request","ts":${NOW},"endpoint":"/health","method":"GET","status":200,"duration_s":0.002}`);
+      feed(decoder, `{"v":1,"kind":"cache","ts":${NOW},"result":"hit"}`);
+    });
+    feed(decoder, `{"v":1,"kind":"cache","ts":${NOW},"result":"hit"}`); // outside a chunk: its own reading
+    expect(reads).toBe(2);
+    expect(times).toEqual([NOW + 1000, NOW + 1000, NOW + 1000, NOW + 1000, NOW + 2000]);
+    expect(decoder.delay.render('prometheus')).toContain('exporter_event_delay_seconds_bucket{le="1"} 4');
+  });
 });

@@ -17,6 +17,8 @@ export interface SocketReceiverOptions {
   onLine: (bytes: Buffer, start: number, end: number) => void;
   /** A reader for a connection whose hello announced binary frames, feeding the same pipeline. */
   binaryReader: () => BinaryFrameReader;
+  /** Runs the reading of one chunk (the pipeline reads the clock once per chunk). */
+  chunk?: <T>(read: () => T) => T;
   onTooLong: () => void;
   /** A connection ended in the middle of a line. */
   onTruncated: () => void;
@@ -132,7 +134,7 @@ export class SocketReceiver implements EventSource {
     let pausedTimer: NodeJS.Timeout | undefined;
     socket.on('data', (chunk: Buffer) => {
       const rejectedBefore = this.options.rejected();
-      consumed += read(chunk);
+      consumed += this.options.chunk ? this.options.chunk(() => read(chunk)) : read(chunk);
       if (binary?.failed) {
         // A frame of an unknown type: nothing after it can be framed. Acknowledge what was read, then close.
         ack();

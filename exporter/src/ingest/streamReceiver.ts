@@ -8,6 +8,8 @@ export interface StreamReceiverOptions {
   consumer: string;
   /** Aggregates one line, `bytes[start, end)`, synchronously. */
   onLine: (bytes: Buffer, start: number, end: number) => void;
+  /** Runs the reading of one entry's lines (the pipeline reads the clock once per entry). */
+  chunk?: <T>(read: () => T) => T;
   /** Entries another consumer has held this long are claimed (XAUTOCLAIM). */
   claimIdleMs?: number;
   batch?: number;
@@ -138,7 +140,10 @@ export class StreamReceiver implements EventSource {
       if (this.unacked.has(id)) continue; // aggregated before a failed XACK: do not count twice
       this.entriesRead++;
       const lines = fieldValue(fields, 'e');
-      if (lines) this.split(lines);
+      if (lines) {
+        if (this.options.chunk) this.options.chunk(() => this.split(lines));
+        else this.split(lines);
+      }
       this.unacked.add(id);
     }
     if (ids.length === 0) return;

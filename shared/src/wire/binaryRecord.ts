@@ -125,6 +125,8 @@ export interface BinaryFrameHandlers {
 export class BinaryFrameReader {
   private readonly endpoints: (string | undefined)[] = [];
   private carry: Buffer | undefined;
+  /** The chunk being read, as a DataView: its number reads compile to plain loads. */
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   failed = false;
 
   constructor(private readonly on: BinaryFrameHandlers) {}
@@ -137,6 +139,7 @@ export class BinaryFrameReader {
       b = Buffer.concat([this.carry, chunk]);
       this.carry = undefined;
     }
+    this.view = new DataView(b.buffer, b.byteOffset, b.length);
     let frames = 0;
     let p = 0;
     while (p < b.length) {
@@ -213,12 +216,13 @@ export class BinaryFrameReader {
 
   /** Visits the request frame at `p` if every field is valid; false rejects it. */
   private request(b: Buffer, p: number): boolean {
+    const v = this.view;
     const flags = b[p + 1] as number;
-    const endpoint = this.endpoints[b.readUInt16LE(p + 2)];
+    const endpoint = this.endpoints[v.getUint16(p + 2, true)];
     const method = HTTP_METHODS[b[p + 4] as number];
-    const status = b.readUInt16LE(p + 6);
-    const ts = b.readDoubleLE(p + 8);
-    const duration = b.readDoubleLE(p + 16);
+    const status = v.getUint16(p + 6, true);
+    const ts = v.getFloat64(p + 8, true);
+    const duration = v.getFloat64(p + 16, true);
     const errorType = flags & FLAG_ERROR ? ERROR_TYPE_NAMES[b[p + 5] as number] : undefined;
     if (
       (flags & ~FLAGS_KNOWN) !== 0 ||
