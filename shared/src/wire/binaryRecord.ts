@@ -92,22 +92,36 @@ export function writeRequestFrame(
     (errorType === undefined ? 0 : FLAG_ERROR) |
     (traceId === undefined ? 0 : FLAG_TRACE) |
     (requestId === undefined ? 0 : FLAG_REQUEST_ID);
+  const v = viewOf(b);
   b[at] = FRAME_REQUEST;
   b[at + 1] = flags;
-  b.writeUInt16LE(endpointId, at + 2);
+  v.setUint16(at + 2, endpointId, true);
   b[at + 4] = METHOD_INDEX.get(method) ?? HTTP_METHODS.length - 1;
   b[at + 5] = errorType === undefined ? 0 : (ERROR_INDEX.get(errorType) as number);
-  b.writeUInt16LE(status, at + 6);
-  b.writeDoubleLE(ts, at + 8);
-  b.writeDoubleLE(Math.round(durationS * 1e7) / 1e7, at + 16);
+  v.setUint16(at + 6, status, true);
+  v.setFloat64(at + 8, ts, true);
+  v.setFloat64(at + 16, Math.round(durationS * 1e7) / 1e7, true);
   let p = at + REQUEST_FIXED;
   if (traceId !== undefined) p += b.write(traceId, p, TRACE_BYTES, 'hex');
   if (requestId !== undefined) {
-    const n = b.write(requestId, p + 1, 'latin1');
+    // A request id is at most 128 characters of a closed ASCII set: a loop beats a call into C++.
+    const n = requestId.length;
     b[p] = n;
+    for (let i = 0; i < n; i++) b[p + 1 + i] = requestId.charCodeAt(i);
     p += 1 + n;
   }
   return p;
+}
+
+let lastBuffer: Buffer | undefined;
+let lastView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+/** A DataView of the emitter's buffer (its number writes compile to plain stores), made once per buffer. */
+function viewOf(b: Buffer): DataView<ArrayBufferLike> {
+  if (b !== lastBuffer) {
+    lastBuffer = b;
+    lastView = new DataView(b.buffer, b.byteOffset, b.length);
+  }
+  return lastView;
 }
 
 export interface BinaryFrameHandlers {
