@@ -100,7 +100,7 @@ const app = createApp({
     webhookAllowed: (url) => upstream.policy.allows(url),
   },
   apiKey: config.DOWNLOADER_KEY,
-  cache: cacheLayer(contentCache, telemetry.emit),
+  cache: cacheLayer(contentCache, telemetry.recordCache),
   pdf,
   limits,
   tracing,

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { BINARY_ENCODING, encodeEvent, writeEndpointFrame, writeRequestFrame } from '@dl/shared';
 import { ExporterUnderTest, lognormal, RawEventClient, sumSamples, waitFor } from '@dl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -207,5 +208,52 @@ describe('percentiles', () => {
   it('removes its socket file on SIGTERM', async () => {
     await exp.process.stop();
     expect(existsSync(exp.socketPath)).toBe(false);
+  });
+});
+
+describe('binary frames on the socket', () => {
+  const exp = new ExporterUnderTest();
+  beforeAll(() => exp.start());
+  afterAll(() => exp.stop());
+
+  const hello = () =>
+    encodeEvent({ kind: 'hello', ts: ts(), instance: 'raw', pid: 1, version: '0', started_at: ts(), encoding: BINARY_ENCODING });
+  const frames = (endpoint: string, n: number) => {
+    const b = Buffer.alloc(64 + n * 24);
+    let p = writeEndpointFrame(b, 0, 0, endpoint);
+    for (let i = 0; i < n; i++)
+      p = writeRequestFrame(b, p, 0, 'GET', i % 10 ? 200 : 502, 0.001 * (i % 7), ts(), i % 10 ? undefined : 'upstream_error');
+    return b.subarray(0, p);
+  };
+
+  it('counts every frame of 20 clients that write and close at once, beside an NDJSON client', async () => {
+    const clients = await Promise.all(Array.from({ length: 20 }, () => RawEventClient.connect(exp.socketPath)));
+    const lines = await RawEventClient.connect(exp.socketPath);
+    await Promise.all(clients.map((c) => c.write(hello())));
+    for (const c of clients) c.close(frames('/binary-close', 5_000));
+    lines.close(request('/binary-close', 0.01).repeat(1_000));
+    const m = await waitFor('all frames counted', async () => {
+      const x = await exp.metrics();
+      return sumSamples(x, 'downloader_requests_total', { endpoint: '/binary-close' }) >= 101_000 ? x : undefined;
+    });
+    expect(sumSamples(m, 'downloader_requests_total', { endpoint: '/binary-close' })).toBe(101_000);
+    expect(sumSamples(m, 'downloader_requests_total', { endpoint: '/binary-close', status: '502', cause: 'target' })).toBe(
+      10_000,
+    );
+    expect(sumSamples(m, 'exporter_events_received_total', { kind: 'hello' })).toBeGreaterThanOrEqual(20);
+    expect(sumSamples(m, 'exporter_events_rejected_total')).toBe(0);
+  });
+
+  it('acknowledges frames, then closes a connection that sends a frame no version defines', async () => {
+    const client = await RawEventClient.connect(exp.socketPath);
+    const before = await exp.metrics();
+    await client.write(hello());
+    await client.write(Buffer.concat([frames('/binary-bad', 100), Buffer.from([0x7f, 1, 2, 3]), frames('/binary-bad', 100)]));
+    await client.closed; // the exporter ended it
+    expect(client.acked).toBe(101); // the hello and the 100 frames before the unknown one
+    const m = await exp.metrics();
+    expect(sumSamples(m, 'downloader_requests_total', { endpoint: '/binary-bad' })).toBe(100);
+    const rejected = (x: Map<string, number>) => sumSamples(x, 'exporter_events_rejected_total', { reason: 'bad_version' });
+    expect(rejected(m) - rejected(before)).toBe(1);
   });
 });

@@ -5,8 +5,11 @@ import { waitFor } from './processes.ts';
 export class RawEventClient {
   acked = 0;
   private tail = '';
+  /** Resolves when the connection is closed, by either side. */
+  readonly closed: Promise<void>;
 
   private constructor(private readonly socket: net.Socket) {
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => {
       const text = this.tail + chunk;

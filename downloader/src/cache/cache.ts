@@ -1,4 +1,4 @@
-import { type CacheResult, createRedisClient, type EventInput, type OutputFormat } from '@dl/shared';
+import { type CacheResult, createRedisClient, type OutputFormat } from '@dl/shared';
 import type { Redis } from 'ioredis';
 
 /** One cached rendering of one URL in one format. */
@@ -119,8 +119,7 @@ export class RedisCache implements ContentCache {
 }
 
 /** Cache lookups that emit their `cache` event and turn any cache failure into a miss. */
-export function cacheLayer(cache: ContentCache, emit: (e: EventInput) => void) {
-  const event = (result: CacheResult, format: OutputFormat) => emit({ kind: 'cache', ts: Date.now(), result, format });
+export function cacheLayer(cache: ContentCache, event: (result: CacheResult, format: OutputFormat) => void) {
   return {
     async get(url: string, format: OutputFormat): Promise<CachedEntry | undefined> {
       try {

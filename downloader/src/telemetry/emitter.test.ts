@@ -40,6 +40,7 @@ class FakeSink implements EventSink {
           this.reader = new BinaryFrameReader({
             request: (ts, endpoint, method, status, duration_s, error_type, trace_id) =>
               this.current.push({ kind: 'request', ts, endpoint, method, status, duration_s, error_type, trace_id }),
+            cache: (ts, result, format) => this.current.push({ kind: 'cache', ts, result, format }),
             event: (b, start, end) => this.current.push(JSON.parse(b.toString('latin1', start, end))),
             reject: (reason) => this.rejected.push(reason),
           });
@@ -143,6 +144,8 @@ describe.each(EVENT_ENCODINGS)('TelemetryEmitter (%s)', (encoding) => {
     emitter.request('/{url}', 'POST', 502, 1.23456789, 1700000000123, 'upstream_error', 'req-1', 'ab'.repeat(16));
     emitter.request('other', 'other', 200, 0, 1);
     emitter.emit({ kind: 'cache', ts: 5, result: 'hit', format: 'html' });
+    emitter.cache('miss', 'pdf', 6);
+    emitter.cache('error', undefined, 7);
     await turn();
     const events = (sink.sent[0] ?? []).slice(1);
     expect(events[0]).toMatchObject({
@@ -157,6 +160,9 @@ describe.each(EVENT_ENCODINGS)('TelemetryEmitter (%s)', (encoding) => {
     });
     expect(events[1]).toMatchObject({ kind: 'request', endpoint: 'other', method: 'other', status: 200, duration_s: 0 });
     expect(events[2]).toMatchObject({ kind: 'cache', ts: 5, result: 'hit', format: 'html' });
+    expect(events[3]).toMatchObject({ kind: 'cache', ts: 6, result: 'miss', format: 'pdf' });
+    expect(events[4]).toMatchObject({ kind: 'cache', ts: 7, result: 'error' });
+    expect(events[4]?.format).toBeUndefined();
     expect(sink.rejected).toEqual([]);
   });
 

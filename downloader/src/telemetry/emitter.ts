@@ -1,9 +1,12 @@
 import {
   BINARY_ENCODING,
+  CACHE_FRAME_BYTES,
+  type CacheEvent,
   type ErrorType,
   type EventEncoding,
   type EventInput,
   type EventSink,
+  encodeCacheLine,
   encodeEvent,
   encodeRequestLine,
   type HelloEvent,
@@ -12,6 +15,7 @@ import {
   MAX_LINE_BYTES,
   MAX_REQUEST_FRAMES_BYTES,
   type SinkEvents,
+  writeCacheFrame,
   writeEndpointFrame,
   writeEventFrame,
   writeRequestFrame,
@@ -172,6 +176,19 @@ export class TelemetryEmitter {
       end = this.binary ? writeEventFrame(this.buf, this.tail, line) : this.tail + this.buf.write(line, this.tail, 'latin1');
     }
     if (!this.commit(end) && defined) this.endpoints.delete(endpoint); // its definition was dropped with it
+  }
+
+  /** Queues one cache event (once per cached download): a binary frame or the canonical line. */
+  cache(result: CacheEvent['result'], format: CacheEvent['format'], ts: number): void {
+    if (!this.admit()) return;
+    if (this.binary) {
+      this.reserve(CACHE_FRAME_BYTES);
+      this.commit(writeCacheFrame(this.buf, this.tail, result, format, ts));
+      return;
+    }
+    const line = encodeCacheLine(result, format, ts);
+    this.reserve(line.length);
+    this.commit(this.tail + this.buf.write(line, this.tail, 'latin1'));
   }
 
   stats(): EmitterLedger {

@@ -1,4 +1,4 @@
-import { BINARY_ENCODING, type EventInput } from '@dl/shared';
+import { BINARY_ENCODING, type CacheEvent, type EventInput } from '@dl/shared';
 import type { DownloaderConfig } from '../config.ts';
 import { type EmitterLedger, emptyLedger, TelemetryEmitter } from './emitter.ts';
 import { RedisStreamSink } from './redisStreamSink.ts';
@@ -9,6 +9,8 @@ import { SocketSink } from './socketSink.ts';
 export interface Telemetry {
   readonly enabled: boolean;
   recordRequest: RequestRecorder;
+  /** One cache lookup of a download (the other event of the hot path). */
+  recordCache(result: CacheEvent['result'], format: CacheEvent['format']): void;
   emit(event: EventInput): void;
   ledger(): EmitterLedger;
   start(): void;
@@ -45,6 +47,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     return {
       enabled: false,
       recordRequest: () => {},
+      recordCache: () => {},
       emit: () => {},
       ledger: emptyLedger,
       start: () => {},
@@ -79,6 +82,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     enabled: true,
     recordRequest: (endpoint, method, status, durationS, errorType, requestId, traceId) =>
       emitter.request(endpoint, method, status, durationS, Date.now(), errorType, requestId, traceId),
+    recordCache: (result, format) => emitter.cache(result, format, Date.now()),
     emit: (event) => emitter.emit(event),
     ledger: () => emitter.stats(),
     start: () => emitter.start(),

@@ -2,13 +2,17 @@ import {
   CACHE_RESULTS,
   ERROR_TYPE_NAMES,
   type EventInput,
+  encodeCacheLine,
   encodeEvent,
   encodeRequestLine,
+  FORMATS,
+  FRAME_CACHE,
   FRAME_REQUEST,
   HTTP_METHODS,
   MAX_REQUEST_FRAMES_BYTES,
   type RequestEvent,
   type TelemetryEvent,
+  writeCacheFrame,
   writeEndpointFrame,
   writeEventFrame,
   writeRequestFrame,
@@ -46,7 +50,8 @@ const ENDPOINTS = ['/health', '/{url}', '/jobs/{job_id}/status', 'other', '/batc
 /** A random event the downloader could emit: mostly requests, every optional field sometimes. */
 function randomEvent(r: () => number): EventInput {
   const ts = NOW - Math.floor(r() * 100_000);
-  if (r() < 0.15) return { kind: 'cache', ts, result: pick(r, CACHE_RESULTS) };
+  if (r() < 0.15)
+    return { kind: 'cache', ts, result: pick(r, CACHE_RESULTS), ...(r() < 0.7 ? { format: pick(r, FORMATS) } : {}) };
   if (r() < 0.05) return { kind: 'pdf', ts, outcome: 'ok', duration_s: r() * 3 };
   const status = pick(r, [200, 201, 204, 304, 400, 404, 429, 499, 500, 502, 504, 100, 599]);
   const event: Omit<RequestEvent, 'v'> = {
@@ -69,6 +74,10 @@ function binaryStream(events: EventInput[]): Buffer {
   const ids = new Map<string, number>();
   let p = 0;
   for (const e of events) {
+    if (e.kind === 'cache') {
+      p = writeCacheFrame(b, p, e.result, e.format, e.ts);
+      continue;
+    }
     if (e.kind !== 'request') {
       p = writeEventFrame(b, p, encodeEvent(e));
       continue;
@@ -88,7 +97,11 @@ function ndjsonLines(events: EventInput[]): string[] {
   return events.map((e) =>
     e.kind === 'request'
       ? encodeRequestLine(e.endpoint, e.method, e.status, e.duration_s, e.ts, e.error_type, e.request_id, e.trace_id)
-      : encodeEvent(e),
+      : e.kind === 'cache' && e.format === 'multi'
+        ? encodeEvent(e) // the general decoder's path, beside the fast reader's
+        : e.kind === 'cache'
+          ? encodeCacheLine(e.result, e.format, e.ts)
+          : encodeEvent(e),
   );
 }
 
@@ -221,6 +234,29 @@ describe('binary frames: hostile input', () => {
     expect(decoder.rejected.render('prometheus')).toContain(`exporter_events_rejected_total{reason="${reason}"} 1`);
     expect(decoder.rejectedTotal).toBe(1);
     expect(reader.failed).toBe(reason === 'bad_version');
+  });
+
+  it.each<[string, number[]]>([
+    ['an unknown result', [FRAME_CACHE, 3, 0]],
+    ['a format index past the list', [FRAME_CACHE, 0, FORMATS.length + 1]],
+  ])('rejects a cache frame with %s', (_name, head) => {
+    const b = Buffer.alloc(64);
+    const end = writeCacheFrame(b, 0, 'hit', 'html', NOW);
+    b.set(head, 0);
+    const { decoder, seen, frames } = feedBinary(b.subarray(0, end), mulberry32(3));
+    expect(frames).toBe(1);
+    expect(seen).toEqual([]);
+    expect(decoder.rejected.render('prometheus')).toContain('exporter_events_rejected_total{reason="bad_field"} 1');
+  });
+
+  it('rejects a cache frame whose ts is not a positive integer', () => {
+    const b = Buffer.alloc(64);
+    let p = writeCacheFrame(b, 0, 'hit', undefined, 0);
+    p = writeCacheFrame(b, p, 'hit', undefined, 1.5);
+    p = writeCacheFrame(b, p, 'miss', 'pdf', NOW);
+    const { decoder, seen } = feedBinary(b.subarray(0, p), mulberry32(4));
+    expect(seen).toEqual([`cache ${JSON.stringify(['miss', NOW])}`]);
+    expect(decoder.rejectedTotal).toBe(2);
   });
 
   it('rejects a request id longer than 128 and an endpoint outside the label alphabet', () => {

@@ -111,6 +111,7 @@ export class LineDecoder {
   binaryReader(transport: TransportName): BinaryFrameReader {
     return new BinaryFrameReader({
       request: this.visitors[transport],
+      cache: this.cacheVisitors[transport],
       event: (bytes, start, end) => this.handleLine(bytes, start, end, transport),
       reject: (reason) => this.reject(reason),
     });

@@ -1,6 +1,7 @@
 import type { RejectReason } from '../codec.ts';
 import { MAX_LINE_BYTES, type RequestEvent } from '../events.ts';
-import { ERROR_TYPE_NAMES, type ErrorType, type EventEncoding, HTTP_METHODS } from '../vocabulary.ts';
+import { CACHE_RESULTS, ERROR_TYPE_NAMES, type ErrorType, type EventEncoding, FORMATS, HTTP_METHODS } from '../vocabulary.ts';
+import type { CacheVisitor } from './cacheLine.ts';
 import { encodeRequestLine, type RequestVisitor } from './requestLine.ts';
 
 /**
@@ -13,6 +14,7 @@ import { encodeRequestLine, type RequestVisitor } from './requestLine.ts';
  *            (flags & 1: error_type is present; 24 bytes without the optional tail)
  *   endpoint 0x02 id:u16 length:u8 bytes     defines (or redefines) an endpoint id on this connection
  *   event    0x03 length:u16 bytes           any event as its NDJSON line, newline excluded
+ *   cache    0x04 result:u8 format:u8 ts:f64  a cache lookup (format 0: none, else its index + 1)
  *
  * Endpoints (the only free-form strings an aggregate keys on) are sent once per connection as a
  * dictionary; methods and error types are indexes into the contract's closed lists. A request record
@@ -20,13 +22,15 @@ import { encodeRequestLine, type RequestVisitor } from './requestLine.ts';
  * (the endpoint string comes from the dictionary). Every value passes the same checks as the zod
  * schema, so a record is accepted exactly when its NDJSON line would be.
  *
- * Acknowledgements count request and event frames (accepted or rejected), never endpoint frames.
+ * Acknowledgements count request, cache and event frames (accepted or rejected), never endpoint frames.
  */
 export const BINARY_ENCODING = 'binary-v1' satisfies EventEncoding;
 
 export const FRAME_REQUEST = 0x01;
 export const FRAME_ENDPOINT = 0x02;
 export const FRAME_EVENT = 0x03;
+export const FRAME_CACHE = 0x04;
+export const CACHE_FRAME_BYTES = 11;
 
 const FLAG_ERROR = 1;
 const FLAG_TRACE = 2;
@@ -46,6 +50,8 @@ export const MAX_ENDPOINT_BYTES = 128;
 
 const METHOD_INDEX = new Map<string, number>(HTTP_METHODS.map((m, i) => [m, i]));
 const ERROR_INDEX = new Map<string, number>(ERROR_TYPE_NAMES.map((t, i) => [t, i]));
+const CACHE_INDEX = new Map<string, number>(CACHE_RESULTS.map((r, i) => [r, i]));
+const FORMAT_INDEX = new Map<string, number>(FORMATS.map((f, i) => [f, i]));
 const MAX_DURATION_S = 86_400;
 
 /** [A-Za-z0-9._:=+/-], REQUEST_ID_PATTERN's alphabet. */
@@ -62,6 +68,15 @@ export function writeEndpointFrame(b: Buffer, at: number, id: number, endpoint: 
   const n = b.write(endpoint, at + 4, 'latin1');
   b[at + 3] = n;
   return at + 4 + n;
+}
+
+/** Writes a cache frame; returns where it ends. */
+export function writeCacheFrame(b: Buffer, at: number, result: string, format: string | undefined, ts: number): number {
+  b[at] = FRAME_CACHE;
+  b[at + 1] = CACHE_INDEX.get(result) ?? 255;
+  b[at + 2] = format === undefined ? 0 : (FORMAT_INDEX.get(format) ?? 254) + 1;
+  viewOf(b).setFloat64(at + 3, ts, true);
+  return at + CACHE_FRAME_BYTES;
 }
 
 /** Writes an event frame carrying `line` (newline-terminated; the newline is not sent). */
@@ -126,6 +141,7 @@ function viewOf(b: Buffer): DataView<ArrayBufferLike> {
 
 export interface BinaryFrameHandlers {
   request: RequestVisitor;
+  cache: CacheVisitor;
   /** An event frame: its NDJSON line is `bytes[start, end)`. */
   event: (bytes: Buffer, start: number, end: number) => void;
   reject: (reason: RejectReason) => void;
@@ -195,6 +211,7 @@ export class BinaryFrameReader {
     }
     if (type === FRAME_ENDPOINT) return left < 4 ? p + 4 : p + 4 + (b[p + 3] as number);
     if (type === FRAME_EVENT) return left < 3 ? p + 3 : p + 3 + b.readUInt16LE(p + 1);
+    if (type === FRAME_CACHE) return p + CACHE_FRAME_BYTES;
     return -1;
   }
 
@@ -209,6 +226,10 @@ export class BinaryFrameReader {
     if (type === FRAME_ENDPOINT) {
       this.defineEndpoint(b, p, end);
       return false;
+    }
+    if (type === FRAME_CACHE) {
+      if (!this.cache(b, p)) this.on.reject('bad_field');
+      return true;
     }
     if (!this.request(b, p)) this.on.reject('bad_field');
     return true;
@@ -226,6 +247,17 @@ export class BinaryFrameReader {
       return;
     }
     if (this.endpoints[id] !== name) this.endpoints[id] = name;
+  }
+
+  /** Visits the cache frame at `p` if every field is valid; false rejects it. */
+  private cache(b: Buffer, p: number): boolean {
+    const result = CACHE_RESULTS[b[p + 1] as number];
+    const f = b[p + 2] as number;
+    const format = f === 0 ? undefined : FORMATS[f - 1];
+    const ts = this.view.getFloat64(p + 3, true);
+    if (result === undefined || (f !== 0 && format === undefined) || !(ts > 0 && Number.isSafeInteger(ts))) return false;
+    this.on.cache(ts, result, format);
+    return true;
   }
 
   /** Visits the request frame at `p` if every field is valid; false rejects it. */

@@ -37,3 +37,10 @@ export function readCacheLine(b: Uint8Array, start: number, end: number, visit: 
   visit(ts, result.name, format.name);
   return true;
 }
+
+/** Encodes a cache event in the canonical shape the reader above accepts (no JSON.stringify on the hot path). */
+export function encodeCacheLine(result: CacheEvent['result'], format: CacheEvent['format'], ts: number): string {
+  return format === undefined
+    ? `{"v":1,"kind":"cache","ts":${ts},"result":"${result}"}\n`
+    : `{"v":1,"kind":"cache","ts":${ts},"result":"${result}","format":"${format}"}\n`;
+}
