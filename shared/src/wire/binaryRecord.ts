@@ -2,7 +2,8 @@ import type { RejectReason } from '../codec.ts';
 import { MAX_LINE_BYTES, type RequestEvent } from '../events.ts';
 import { CACHE_RESULTS, ERROR_TYPE_NAMES, type ErrorType, type EventEncoding, FORMATS, HTTP_METHODS } from '../vocabulary.ts';
 import type { CacheVisitor } from './cacheLine.ts';
-import { encodeRequestLine, type RequestVisitor } from './requestLine.ts';
+// The alphabets are the NDJSON reader's (a byte of 128 or more reads undefined: refused).
+import { ENDPOINT_CHAR, encodeRequestLine, REQUEST_ID_CHAR, type RequestVisitor } from './requestLine.ts';
 
 /**
  * The binary wire format (`binary-v1`), the socket's default between our own emitter and exporter.
@@ -53,13 +54,6 @@ const ERROR_INDEX = new Map<string, number>(ERROR_TYPE_NAMES.map((t, i) => [t, i
 const CACHE_INDEX = new Map<string, number>(CACHE_RESULTS.map((r, i) => [r, i]));
 const FORMAT_INDEX = new Map<string, number>(FORMATS.map((f, i) => [f, i]));
 const MAX_DURATION_S = 86_400;
-
-/** [A-Za-z0-9._:=+/-], REQUEST_ID_PATTERN's alphabet. */
-const REQUEST_ID_CHAR = new Uint8Array(256);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:=+/-') REQUEST_ID_CHAR[c.charCodeAt(0)] = 1;
-/** [A-Za-z0-9_\-./{}], ENDPOINT_PATTERN's alphabet. */
-const ENDPOINT_CHAR = new Uint8Array(256);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-./{}') ENDPOINT_CHAR[c.charCodeAt(0)] = 1;
 
 /** Writes an endpoint frame at `at`; returns where it ends. */
 export function writeEndpointFrame(b: Buffer, at: number, id: number, endpoint: string): number {

@@ -27,11 +27,11 @@ const QUOTE = 0x22;
 const MAX_DURATION_S = 86_400;
 
 /** [A-Za-z0-9._:=+/-], the alphabet of REQUEST_ID_PATTERN. */
-const REQUEST_ID_CHAR = new Uint8Array(128);
+export const REQUEST_ID_CHAR = new Uint8Array(128);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:=+/-') REQUEST_ID_CHAR[c.charCodeAt(0)] = 1;
 
 /** [A-Za-z0-9_\-./{}], the endpoint label alphabet of ENDPOINT_PATTERN. */
-const ENDPOINT_CHAR = new Uint8Array(128);
+export const ENDPOINT_CHAR = new Uint8Array(128);
 for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-./{}') ENDPOINT_CHAR[c.charCodeAt(0)] = 1;
 
 /** Receives the fields of one accepted request line; no event object is built on the fast path. */
