@@ -92,16 +92,21 @@ describe.skipIf(!hasRedis)('structured logs and request ids (real downloader, ex
     });
     expect(status.request_id).toBe('batch-req-7');
     expect((await access('batch-req-7')).route).toBe('/batch');
-    // The event as it crossed the transport (the Redis stream keeps it after the exporter read it).
+    // The event as it crossed the transport (the Redis stream keeps it after the exporter read it);
+    // it is there within a flush interval of the answer, which may be after the job is done.
     const client = new Redis(redis.url);
-    const entries = await client.xrange('downloader:events', '-', '+');
+    const read = async () =>
+      (await client.xrange('downloader:events', '-', '+')).flatMap(([, fields]) =>
+        (fields[3] ?? '')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { kind: string; endpoint?: string; request_id?: string }),
+      );
+    const events = await waitFor('the /batch request event in the stream', async () => {
+      const all = await read();
+      return all.some((e) => e.kind === 'request' && e.request_id === 'batch-req-7') ? all : undefined;
+    });
     client.disconnect();
-    const events = entries.flatMap(([, fields]) =>
-      (fields[3] ?? '')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { kind: string; endpoint?: string; request_id?: string }),
-    );
     expect(events.filter((e) => e.kind === 'request' && e.request_id === 'batch-req-7')).toEqual([
       expect.objectContaining({ endpoint: '/batch', status: 202 }),
     ]);
