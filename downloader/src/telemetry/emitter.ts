@@ -140,9 +140,7 @@ export class TelemetryEmitter {
       this.drop(); // the exporter would reject it
       return;
     }
-    this.reserve(3 + line.length);
-    const end = this.binary ? writeEventFrame(this.buf, this.tail, line) : this.tail + this.buf.write(line, this.tail, 'latin1');
-    this.commit(end);
+    this.commit(this.writeLine(line));
   }
 
   /** Queues one request event (the request hot path): encoded straight into the queue. */
@@ -172,8 +170,7 @@ export class TelemetryEmitter {
     } else {
       // NDJSON, or an endpoint the dictionary cannot hold: the line, as is or in an event frame.
       const line = encodeRequestLine(endpoint, method, status, durationS, ts, errorType, requestId, traceId);
-      this.reserve(3 + line.length);
-      end = this.binary ? writeEventFrame(this.buf, this.tail, line) : this.tail + this.buf.write(line, this.tail, 'latin1');
+      end = this.writeLine(line);
     }
     if (!this.commit(end) && defined) this.endpoints.delete(endpoint); // its definition was dropped with it
   }
@@ -209,6 +206,12 @@ export class TelemetryEmitter {
     clearInterval(this.dropTimer);
     clearTimeout(this.flushTimer);
     await this.sink.close();
+  }
+
+  /** Writes an NDJSON line at `tail`, as is or (binary) in an event frame; returns where it ends. */
+  private writeLine(line: string): number {
+    this.reserve(3 + line.length);
+    return this.binary ? writeEventFrame(this.buf, this.tail, line) : this.tail + this.buf.write(line, this.tail, 'latin1');
   }
 
   /** Counts an event; false (and a counted drop) when the buffer holds its cap of events. */
@@ -364,10 +367,6 @@ export class TelemetryEmitter {
   private pushDropped(): void {
     const line = encodeEvent({ kind: 'dropped', ts: this.now(), count: this.unreportedDrops });
     this.unreportedDrops = 0;
-    this.reserve(3 + line.length);
-    this.push(
-      this.binary ? writeEventFrame(this.buf, this.tail, line) : this.tail + this.buf.write(line, this.tail, 'latin1'),
-      DROPPED,
-    );
+    this.push(this.writeLine(line), DROPPED);
   }
 }

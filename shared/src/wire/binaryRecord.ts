@@ -42,8 +42,6 @@ const REQUEST_FIXED = 24;
 const TRACE_BYTES = 16;
 /** Endpoint ids per connection; past it the emitter sends the event as an NDJSON frame. */
 export const MAX_ENDPOINT_IDS = 4096;
-/** Longest frame of any kind: an event frame carrying the longest line. */
-export const MAX_FRAME_BYTES = 3 + MAX_LINE_BYTES;
 /** Longest request frame plus the endpoint frame that may precede it. */
 export const MAX_REQUEST_FRAMES_BYTES = REQUEST_FIXED + TRACE_BYTES + 1 + 128 + 4 + 128;
 /** Longest endpoint a dictionary entry holds (ENDPOINT_PATTERN's limit). */
