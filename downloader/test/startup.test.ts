@@ -53,6 +53,17 @@ describe('bad configuration stops start-up with one line naming the variable', (
       'Invalid configuration: EVENTS_BUFFER_BYTES=300000 is under 2 x EVENTS_PEAK_RATE x (EVENTS_FLUSH_MS + EVENTS_ACK_MS) = 6000 request events of 61 bytes = 366000 bytes',
     ],
     ['downloader', { EVENTS_ENCODING: 'gzip' }, 'Invalid configuration: EVENTS_ENCODING="gzip": expected one of binary, ndjson'],
+    ['downloader', { EVENTS_ACK_MS: '0' }, 'Invalid configuration: EVENTS_ACK_MS="0": expected an integer between 1 and 1000'],
+    [
+      'downloader',
+      { EVENTS_PEAK_RATE: 'fast' },
+      'Invalid configuration: EVENTS_PEAK_RATE="fast": expected an integer between 1 and 10000000',
+    ],
+    [
+      'exporter',
+      { EVENTS_ACK_MS: '5000' },
+      'Invalid configuration: EVENTS_ACK_MS="5000": expected an integer between 1 and 1000',
+    ],
     [
       'downloader',
       { DOWNLOADER_KEY: '' },
