@@ -253,6 +253,46 @@ describe.each(EVENT_ENCODINGS)('TelemetryEmitter (%s)', (encoding) => {
     expect(emitter.stats()).toMatchObject({ emitted: 6000, acknowledged: 6000, dropped: 0, buffered: 0 });
   });
 
+  it('reuses a buffer only once the transport is done with it: late reads see what was sent', async () => {
+    const { emitter, sink } = setup(encoding);
+    // The transport holds each write's bytes (a view of the emitter's buffer) and reads them only
+    // when the exporter's acknowledgement for the write before it comes: one write always in flight.
+    const held: { bytes: Buffer; count: number }[] = [];
+    const send = sink.send.bind(sink);
+    sink.send = (bytes, count) => {
+      held.push({ bytes, count });
+      return true;
+    };
+    const deliver = (keep: number) => {
+      while (held.length > keep) {
+        const { bytes, count } = held.shift() as { bytes: Buffer; count: number };
+        send(bytes, count);
+        sink.events.onAck(count);
+      }
+    };
+    sink.connect();
+    const buffers = new Set<ArrayBufferLike>();
+    for (let wave = 0; wave < 40; wave++) {
+      for (let i = 0; i < 500; i++) emitter.request(`/w${wave % 7}`, 'GET', 200 + wave, 0.001, wave * 1000 + i + 1);
+      await turn();
+      for (const h of held) buffers.add(h.bytes.buffer);
+      deliver(1);
+    }
+    await turn();
+    deliver(0);
+    const requests = sink.sent.flat().filter((e) => e.kind === 'request');
+    expect(requests).toHaveLength(20_000);
+    expect(requests.map((e) => e.ts)).toEqual(
+      Array.from({ length: 20_000 }, (_, k) => Math.floor(k / 500) * 1000 + (k % 500) + 1),
+    );
+    expect(requests.every((e) => e.status === 200 + Math.floor((e.ts as number) / 1000))).toBe(true);
+    expect(sink.rejected).toEqual([]);
+    expect(emitter.stats()).toMatchObject({ emitted: 20_000, acknowledged: 20_000, buffered: 0 });
+    // The buffer moved many times over these 40 writes but only ever between a few buffers.
+    expect(buffers.size).toBeGreaterThan(1);
+    expect(buffers.size).toBeLessThanOrEqual(4);
+  });
+
   it('waits for drain when the transport pushes back', async () => {
     const { emitter, sink } = setup(encoding);
     sink.connect();
