@@ -118,7 +118,13 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: n });
 const views = ['/metrics', '/metrics/performance', '/metrics/live'];
 const times = { '/metrics': [], '/metrics/performance': [], '/metrics/live': [] };
 let failures = 0;
+// The exporter's own longest event-loop stall, as each /metrics render reports it (since the render before).
+let lagMax = 0;
+let lagSeen = 0;
+const LAG = '\\nnodejs_eventloop_lag_max_seconds ';
 const until = Date.now() + ms;
+// After the first second, as the acknowledgement gaps are measured (the first renders compile).
+const warm = Date.now() + 1000;
 // As Prometheus scrapes: keep-alive, gzip asked for and unpacked.
 const get = (path) => new Promise((resolve) => {
   http.get(base + path, { agent, headers: { 'accept-encoding': 'gzip' } }, (res) => {
@@ -126,7 +132,14 @@ const get = (path) => new Promise((resolve) => {
     res.on('data', (d) => parts.push(d));
     res.on('end', () => {
       const body = Buffer.concat(parts);
-      try { if (res.headers['content-encoding'] === 'gzip') gunzipSync(body); } catch { failures++; }
+      try {
+        const text = res.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
+        const at = text.indexOf(LAG);
+        if (at >= 0 && Date.now() > warm) {
+          lagMax = Math.max(lagMax, Number(text.toString('latin1', at + LAG.length, text.indexOf(10, at + 1))));
+          lagSeen++;
+        }
+      } catch { failures++; }
       resolve(res.statusCode === 200);
     });
   }).on('error', () => resolve(false));
@@ -138,7 +151,7 @@ Promise.all(Array.from({ length: n }, async (_, i) => {
     if (!(await get(view))) failures++;
     times[view].push(performance.now() - t);
   }
-})).then(() => process.stdout.write(JSON.stringify({ times, failures })));
+})).then(() => process.stdout.write(JSON.stringify({ times, failures, lagMax, lagSeen })));
 `;
 
 describe('a scrape storm while events flow', () => {
@@ -149,10 +162,12 @@ describe('a scrape storm while events flow', () => {
   afterAll(() => exp.stop());
 
   // Before: /metrics p99 10.9 s (Prometheus's 10 s scrape timeout fails), 470 ms stalls of ingest.
-  // Now /metrics p99 280-430 ms in most runs, 936 ms in one slow run of this VM; the longest stall
-  // 24-81 ms. The issue's targets (1 s, 50 ms) are not reliably met on a 2-core machine shared with
-  // the 200 scrapers, so this guards 2 s and 150 ms (regressions) and the issue stays open for them.
-  it('200 scrapers for 20 s: every scrape answered, /metrics p99 under 2 s, no ingest stall over 150 ms', async () => {
+  // A stall is measured twice, neither by a clock that can be starved itself: the exporter's own
+  // longest event-loop delay (each /metrics render reports it since the render before), and the
+  // longest gap between acknowledgements less the time this process's own timers fired late (on a
+  // 2-core machine shared with 200 scrapers it is often late by tens of milliseconds: the raw gaps
+  // read 43-81 ms while the exporter's loop never stalled more than 15 ms).
+  it('200 scrapers for 20 s: every scrape answered, /metrics p99 under 1 s, no ingest stall over 50 ms', async () => {
     // Series enough to make /metrics a real render.
     const seed = await RawEventClient.connect(exp.socketPath);
     let lines = '';
@@ -166,7 +181,7 @@ describe('a scrape storm while events flow', () => {
     });
     let out = '';
     scrapers.stdout.on('data', (d) => (out += d));
-    const result = new Promise<{ times: Record<string, number[]>; failures: number }>((r) =>
+    const result = new Promise<{ times: Record<string, number[]>; failures: number; lagMax: number; lagSeen: number }>((r) =>
       scrapers.once('close', () => r(JSON.parse(out))),
     );
     // Ingest: a batch every 5 ms; the exporter acknowledges at least every 20 ms while lines
@@ -176,28 +191,42 @@ describe('a scrape storm while events flow', () => {
     let lastAcked = 0;
     let lastAckAt = performance.now();
     let longestGap = 0;
+    // This process's own lateness (its timers firing late on the busy machine) since the last
+    // acknowledgement: a gap it caused itself is not the exporter's stall.
+    let ownLate = 0;
+    let longestOwnGap = 0;
     const started = performance.now();
     const batch = request('/during-storm').repeat(20);
     while (performance.now() - started < 20_000) {
       await feeder.write(batch);
       sent += 20;
+      const before = performance.now();
       await new Promise((r) => setTimeout(r, 5));
       const now = performance.now();
+      ownLate += Math.max(0, now - before - 5);
       if (feeder.acked !== lastAcked) {
-        if (now - started > 1_000) longestGap = Math.max(longestGap, now - lastAckAt); // after warm-up
+        if (now - started > 1_000) {
+          longestGap = Math.max(longestGap, now - lastAckAt); // after warm-up
+          longestOwnGap = Math.max(longestOwnGap, now - lastAckAt - ownLate);
+        }
         lastAcked = feeder.acked;
         lastAckAt = now;
+        ownLate = 0;
       }
     }
-    const { times, failures } = await result;
+    const { times, failures, lagMax, lagSeen } = await result;
     await feeder.waitAcked(sent);
     const p = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.ceil(q * xs.length) - 1] ?? Number.NaN;
     const summary = Object.entries(times).map(([v, xs]) => `${v} n=${xs.length} p99=${p(xs, 0.99).toFixed(0)}ms`);
-    console.log(`scrape storm: ${summary.join(', ')}; longest ingest stall ${(longestGap - 20).toFixed(0)} ms`);
+    console.log(
+      `scrape storm: ${summary.join(', ')}; longest gap between acknowledgements less 20 ms ${(longestGap - 20).toFixed(0)} ms (${(longestOwnGap - 20).toFixed(0)} ms less this process's own lateness); the exporter's longest event-loop stall ${(lagMax * 1000).toFixed(0)} ms`,
+    );
     expect(failures).toBe(0);
     expect(times['/metrics']?.length).toBeGreaterThan(200);
-    expect(p(times['/metrics'] ?? [], 0.99)).toBeLessThan(2_000);
-    expect(longestGap - 20).toBeLessThanOrEqual(150);
+    expect(p(times['/metrics'] ?? [], 0.99)).toBeLessThanOrEqual(1_000);
+    expect(lagSeen).toBeGreaterThan(100);
+    expect(lagMax).toBeLessThanOrEqual(0.05);
+    expect(longestOwnGap - 20).toBeLessThanOrEqual(50);
     const m = await exp.metrics();
     expect(sumSamples(m, 'downloader_requests_total', { endpoint: '/during-storm' })).toBe(sent);
   });
