@@ -123,6 +123,11 @@ describe('encode/decode', () => {
     for (let i = 0; i < 5_000; i++)
       lines.push(Buffer.from(Array.from({ length: Math.floor(random() * 12) }, () => Math.floor(random() * 256))));
     for (const line of lines) expect(decodeBytes(line), JSON.stringify([...line])).toEqual(slow(line));
+    // The same lines as ranges of a larger chunk, as the receivers pass them.
+    for (const line of lines) {
+      const chunk = Buffer.concat([Buffer.from('{"v":1}\n'), line, Buffer.from('\n[1]')]);
+      expect(decodeBytes(chunk, 8, 8 + line.length), JSON.stringify([...line])).toEqual(slow(line));
+    }
   });
 
   it('keeps extra fields out of the decoded event (forward compatible)', () => {

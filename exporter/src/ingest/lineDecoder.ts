@@ -104,7 +104,7 @@ export class LineDecoder {
   handleLine(bytes: Uint8Array, start: number, end: number, transport: TransportName): void {
     if (this.reader.read(bytes, start, end, this.visitors[transport])) return;
     if (readCacheLine(bytes, start, end, this.cacheVisitors[transport])) return;
-    this.handleDecoded(decodeBytes(bytes.subarray(start, end)), transport);
+    this.handleDecoded(decodeBytes(bytes, start, end), transport);
   }
 
   /** A reader of one connection's binary frames, feeding this decoder exactly as lines do. */

@@ -182,7 +182,7 @@ export class SocketReceiver implements EventSource {
 
 /** Whether a connection's first line is a hello announcing binary frames. */
 function announcesBinary(bytes: Buffer, start: number, end: number): boolean {
-  const result = decodeBytes(bytes.subarray(start, end));
+  const result = decodeBytes(bytes, start, end);
   return result.ok && result.event.kind === 'hello' && result.event.encoding === BINARY_ENCODING;
 }
 
