@@ -63,11 +63,13 @@ describe('20 garbage clients for 20 s', () => {
 
   // Garbage must not grow memory without bound (205-270 MiB before: uncollected garbage in an
   // uncapped heap, a 20 MiB parsed source map, one malloc arena per thread). Node 20: idle 78 MiB,
-  // peak 88-92, so within 32 MiB of idle and under issue 10's 100 MiB. Node 24 starts at 94 MiB (its
-  // binary and isolates are larger) and grows about 50 MiB outside the JS heap, cause not yet found
-  // (docs/benchmarks.md; 50-56 MiB measured): held to 80 MiB over idle there until it is.
+  // peak 88-93, so within 32 MiB of idle and under issue 10's 100 MiB. Node 24 starts at 94 MiB (its
+  // binary and isolates are larger) and grew 50 MiB outside the JS heap: 37 of it from a view per
+  // empty line (gone), most of the rest from zod building errors for valid JSON with a bad field
+  // (25 MiB with that client alone, 4 when the line fails before zod). Peak now 126 MiB: held to
+  // 48 MiB over idle there.
   const major = Number(process.versions.node.split('.')[0]);
-  const growth = major < 24 ? 32 : 80;
+  const growth = major < 24 ? 32 : 48;
   it(`keep the exporter within ${growth} MiB of idle (and 100 MiB before Node 24), and a clean client is still counted exactly`, async () => {
     await new Promise((r) => setTimeout(r, 1_000));
     const idle = rssBytes(exp.process.pid);
