@@ -1,14 +1,16 @@
-// What telemetry costs a request, both processes counted. Two workloads (`GET /health` and a cached
-// small-page download, which emits a request and a cache event) against: telemetry off (two
-// processes: their A/A ratio is the spread between processes of the same build); the socket with
-// binary frames, the exporter on the downloader's core (a sidecar sharing its pod's CPU) and then,
-// the same two processes, the exporter moved to the other core; the socket with NDJSON; the Redis
-// stream (the Redis server's CPU counted too); and an in-process prom-client middleware instead.
-// Each socket downloader is also measured with its exporter frozen and its buffer full, where its
-// telemetry is reduced to a counted drop: the same process's baseline, free of that spread.
-// CPU is every thread of every process involved (/proc/PID/task/<tid>/schedstat). Downloaders run on
-// core 1, wrk on core 0; variants alternate round by round so drift on this noisy machine hits them
-// all alike. Each exporter polls its own downloader.
+// What telemetry costs a request, both processes counted. Every comparison is one downloader process
+// against itself (bench/switchedServer.ts, switched on and off between runs): on this VM two
+// processes of one build differ by more than the 3 % being measured, one process over time does not.
+// Processes: socket with binary frames (its exporter on the downloader's core, a sidecar sharing its
+// pod's CPU, then the same exporter moved to the other core), socket with NDJSON, the Redis stream
+// (the Redis server's CPU counted too), an in-process prom-client middleware, and an A/A process whose
+// on and off are the same code (the resolution of the method). Off means the downloader's
+// composition with EVENTS_TRANSPORT=off and its exporter stopped (SIGSTOP): no sidecar at all.
+// Two workloads: `GET /health` (one event) and a cached small-page download (a request and a cache
+// event). CPU is every thread of every process involved (/proc/PID/task/<tid>/schedstat). Downloaders
+// run on core 1, wrk on core 0. Each round measures every process off and on, in ABBA order
+// (off-on, then on-off), each run after an unmeasured second; a ratio is on over off of the same
+// process in the same round, and the table gives the median over rounds.
 import { execFileSync } from 'node:child_process';
 import {
   freePort,
@@ -24,39 +26,7 @@ import {
 } from '@dl/testkit';
 import { cpuOf, fmt, type LoadResult, load, median, type Row } from './lib.ts';
 
-const OFF = 'telemetry off';
-const OFF_B = 'telemetry off, a second process (A/A)';
-const BINARY = 'socket, binary, exporter on the same core';
-const MOVED = 'socket, binary, exporter on the other core';
-const BINARY_FROZEN = 'socket, binary, exporter frozen, buffer full';
-const NDJSON = 'socket, NDJSON, exporter on the same core';
-const NDJSON_FROZEN = 'socket, NDJSON, exporter frozen, buffer full';
-const REDIS = 'Redis stream, exporter on the same core';
-const PROM = 'in-process prom-client middleware';
-const TELEMETRY = [BINARY, MOVED, NDJSON, REDIS];
-/** Each variant's same-process baseline. */
-const BASELINE: Record<string, string> = { [BINARY]: BINARY_FROZEN, [MOVED]: BINARY_FROZEN, [NDJSON]: NDJSON_FROZEN };
-
 const PAGE = `<!doctype html><html><head><title>Small</title></head><body><p>${'A short paragraph. '.repeat(20)}</p></body></html>`;
-
-interface Server {
-  proc: RunningProcess;
-  port: number;
-  adminPort: number;
-}
-
-interface Variant {
-  name: string;
-  server: Server;
-  /** Processes whose CPU is the cost of this variant besides the downloader's. */
-  others: RunningProcess[] | (() => number[]);
-  before?: () => void;
-  after?: () => void;
-  /** Frozen variants: the exporter must drain their backlog after the run. */
-  fill?: boolean;
-  /** Workloads this variant serves (default all). */
-  only?: string;
-}
 
 function pin(pid: number, cpu: string): void {
   try {
@@ -66,15 +36,17 @@ function pin(pid: number, cpu: string): void {
   }
 }
 
-type Starter = (env: Record<string, string>) => RunningProcess;
-const downloader: Starter = (env) => startService('downloader', env);
-const inProcess: Starter = (env) => startTs('bench/inprocessServer.ts', env);
+interface Downloader {
+  proc: RunningProcess;
+  port: number;
+  adminPort: number;
+}
 
-async function startServer(start: Starter, env: Record<string, string>): Promise<Server> {
+async function startDownloader(env: Record<string, string>): Promise<Downloader> {
   const port = await freePort();
   const adminPort = await freePort();
-  // Access lines off (LOG_LEVEL=warn) in every variant: this measures telemetry, not logging.
-  const proc = start({
+  // Access lines off (LOG_LEVEL=warn): this measures telemetry, not logging.
+  const proc = startTs('bench/switchedServer.ts', {
     PORT: String(port),
     HOST: '127.0.0.1',
     ADMIN_PORT: String(adminPort),
@@ -82,17 +54,17 @@ async function startServer(start: Starter, env: Record<string, string>): Promise
     DOWNLOADER_ALLOW_PRIVATE: '1',
     ...env,
   });
-  await waitFor(`server on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok || undefined, 20_000);
+  await waitFor(`server on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok || undefined, 30_000);
   pin(proc.pid, '1');
   return { proc, port, adminPort };
 }
 
-async function startExporter(server: Server, socket: string, env: Record<string, string> = {}): Promise<RunningProcess> {
+async function startExporter(d: Downloader, socket: string, env: Record<string, string> = {}): Promise<RunningProcess> {
   const port = await freePort();
   const exporter = startService('exporter', {
     EXPORTER_PORT: String(port),
     EVENTS_SOCKET: socket,
-    DOWNLOADER_STATS_URL: `http://127.0.0.1:${server.adminPort}/internal/stats`,
+    DOWNLOADER_STATS_URL: `http://127.0.0.1:${d.adminPort}/internal/stats`,
     ...env,
   });
   await waitFor('exporter', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok || undefined, 20_000);
@@ -100,181 +72,181 @@ async function startExporter(server: Server, socket: string, env: Record<string,
   return exporter;
 }
 
-const ledgerOf = async (server: Server) =>
-  (await getJson<{ telemetry: { emitted: number; dropped: number } }>(`http://127.0.0.1:${server.adminPort}/internal/stats`))
-    .telemetry;
+type Ledger = { emitted: number; dropped: number; buffered: number };
+const ledgerOf = async (d: Downloader) =>
+  (await getJson<{ telemetry: Ledger }>(`http://127.0.0.1:${d.adminPort}/internal/stats`)).telemetry;
 
-const pidsOf = (v: Variant) => [v.server.proc.pid, ...(typeof v.others === 'function' ? v.others() : v.others.map((p) => p.pid))];
+async function setSwitch(d: Downloader, state: 'on' | 'off'): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${d.adminPort}/bench/${state}`, { method: 'POST' });
+  if (!res.ok) throw new Error(`switch ${state}: ${res.status}`);
+}
+
+/** One process under test and what "on" adds to it. */
+interface Subject {
+  name: string;
+  downloader: Downloader;
+  /** The sidecar: stopped while off, its CPU (and `extra`'s) counted while on. */
+  exporter?: RunningProcess;
+  extra?: () => number[];
+  /** Where the exporter runs while on (default the downloader's core). */
+  core?: string;
+}
+
+const ON_SAME = 'socket, binary, exporter on the same core';
+const ON_OTHER = 'socket, binary, exporter on the other core';
+const NDJSON = 'socket, NDJSON, exporter on the same core';
+const REDIS = 'Redis stream, exporter on the same core';
+const PROM = 'in-process prom-client middleware';
+const AA = 'A/A: telemetry off, switched to itself';
+/** Each variant's target, where the issue sets one. */
+const CPU_TARGET: Record<string, string> = { [ON_SAME]: '<= 1.03x', [ON_OTHER]: '<= 1.03x' };
+
+interface Sample {
+  off: LoadResult;
+  on: LoadResult;
+  /** The downloader's own CPU per request while on, in microseconds. */
+  ownOn: number;
+}
 
 export async function overheadBench(rounds: number, seconds: number): Promise<Row[]> {
   const origin = await new Origin().start();
   origin.static('/page', 'text/html; charset=utf-8', PAGE);
-  const sockets = [privateSocketPath('bench-a'), privateSocketPath('bench-b'), privateSocketPath('bench-f')] as const;
+  const sockets = [privateSocketPath('bench-b'), privateSocketPath('bench-n'), privateSocketPath('bench-r')] as const;
   const redis = await new RedisServer().start();
   pin(redis.pid as number, '1');
   const redisEnv = { EVENTS_TRANSPORT: 'redis', REDIS_URL: redis.url, EVENTS_STREAM: 'bench:events' };
-  const off = await startServer(downloader, { EVENTS_TRANSPORT: 'off' });
-  const binary = await startServer(downloader, { EVENTS_SOCKET: sockets[0] });
-  const ndjson = await startServer(downloader, { EVENTS_SOCKET: sockets[1], EVENTS_ENCODING: 'ndjson' });
-  const viaRedis = await startServer(downloader, redisEnv);
-  const offB = await startServer(downloader, { EVENTS_TRANSPORT: 'off' });
-  const prom = await startServer(inProcess, {});
+  const binary = await startDownloader({ EVENTS_SOCKET: sockets[0] });
+  const ndjson = await startDownloader({ EVENTS_SOCKET: sockets[1], EVENTS_ENCODING: 'ndjson' });
+  const viaRedis = await startDownloader(redisEnv);
+  const prom = await startDownloader({ BENCH_MODE: 'prom' });
+  const aa = await startDownloader({ BENCH_MODE: 'none' });
   const binaryExporter = await startExporter(binary, sockets[0]);
   const ndjsonExporter = await startExporter(ndjson, sockets[1]);
-  const redisExporter = await startExporter(viaRedis, privateSocketPath('bench-r'), redisEnv);
+  const redisExporter = await startExporter(viaRedis, sockets[2], redisEnv);
+  const exporters = [binaryExporter, ndjsonExporter, redisExporter];
 
-  const variants: Variant[] = [
-    { name: OFF, server: off, others: [] },
-    { name: OFF_B, server: offB, others: [] },
-    { name: BINARY, server: binary, others: [binaryExporter] },
-    {
-      name: MOVED,
-      server: binary,
-      others: [binaryExporter],
-      before: () => pin(binaryExporter.pid, '0'),
-      after: () => pin(binaryExporter.pid, '1'),
-    },
-    { name: NDJSON, server: ndjson, others: [ndjsonExporter] },
-    { name: REDIS, server: viaRedis, others: () => [redisExporter.pid, redis.pid as number] },
-    {
-      name: BINARY_FROZEN,
-      server: binary,
-      others: [],
-      before: () => binaryExporter.signal('SIGSTOP'),
-      after: () => binaryExporter.signal('SIGCONT'),
-      fill: true,
-    },
-    {
-      name: NDJSON_FROZEN,
-      server: ndjson,
-      others: [],
-      before: () => ndjsonExporter.signal('SIGSTOP'),
-      after: () => ndjsonExporter.signal('SIGCONT'),
-      fill: true,
-    },
-    // Built on the app without the downloader's cache wiring: /health only.
-    { name: PROM, server: prom, others: [], only: 'GET /health' },
+  const subjects: Subject[] = [
+    { name: ON_SAME, downloader: binary, exporter: binaryExporter },
+    { name: ON_OTHER, downloader: binary, exporter: binaryExporter, core: '0' },
+    { name: NDJSON, downloader: ndjson, exporter: ndjsonExporter },
+    { name: REDIS, downloader: viaRedis, exporter: redisExporter, extra: () => [redis.pid as number] },
+    { name: PROM, downloader: prom },
+    { name: AA, downloader: aa },
   ];
   const workloads = [
-    { name: 'GET /health', path: () => '/health' },
-    { name: 'cached download', path: () => `/${origin.base}/page` },
+    { name: 'GET /health', path: '/health' },
+    { name: 'cached download', path: `/${origin.base}/page` },
   ];
-  const results = new Map<string, LoadResult[]>();
-  const downloaderUs = new Map<string, number[]>();
-  /** Events emitted and dropped during each telemetry variant's measured runs. */
-  const ledgers: Record<string, { emitted: number; dropped: number }> = {};
+  const samples = new Map<string, Sample[]>();
+  const ledgers = new Map<string, { emitted: number; dropped: number }>();
+
+  async function run(s: Subject, state: 'on' | 'off', path: string): Promise<{ result: LoadResult; own: number }> {
+    const d = s.downloader;
+    if (state === 'on' && s.exporter) {
+      pin(s.exporter.pid, s.core ?? '1');
+      s.exporter.signal('SIGCONT');
+    }
+    await setSwitch(d, state);
+    const url = `http://127.0.0.1:${d.port}${path}`;
+    // One unmeasured second: the first moments after a switch or another process's run are slower.
+    await load(url, d.proc.pid, 1);
+    const pids = state === 'on' ? [d.proc.pid, ...(s.exporter ? [s.exporter.pid] : []), ...(s.extra?.() ?? [])] : [d.proc.pid];
+    const ledger0 = state === 'on' && s.exporter ? await ledgerOf(d) : undefined;
+    const own0 = cpuOf([d.proc.pid]);
+    const result = await load(url, pids, seconds);
+    const own = ((cpuOf([d.proc.pid]) - own0) / result.requests) * 1e6;
+    if (ledger0) {
+      const ledger1 = await ledgerOf(d);
+      const sum = ledgers.get(s.name) ?? { emitted: 0, dropped: 0 };
+      sum.emitted += ledger1.emitted - ledger0.emitted;
+      sum.dropped += ledger1.dropped - ledger0.dropped;
+      ledgers.set(s.name, sum);
+    }
+    if (state === 'on') {
+      await setSwitch(d, 'off');
+      if (s.exporter) {
+        // Every event of the run acknowledged before the sidecar is stopped: nothing left to count later.
+        await waitFor('backlog acknowledged', async () => (await ledgerOf(d)).buffered === 0 || undefined, 10_000);
+        s.exporter.signal('SIGSTOP');
+      }
+    }
+    return { result, own };
+  }
+
   try {
-    for (const v of variants) {
+    for (const s of subjects) {
+      if (s.exporter) s.exporter.signal('SIGSTOP');
       // Warm-up, and the page into each downloader's cache.
-      for (const w of workloads)
-        if (!v.only || v.only === w.name) await load(`http://127.0.0.1:${v.server.port}${w.path()}`, v.server.proc.pid, 3);
+      for (const w of workloads) {
+        await run(s, 'on', w.path);
+        await run(s, 'off', w.path);
+      }
     }
     for (let r = 0; r < rounds; r++) {
-      for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
+      const order = r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const);
+      for (const s of r % 2 === 0 ? subjects : [...subjects].reverse()) {
         for (const w of workloads) {
-          if (v.only && v.only !== w.name) continue;
-          v.before?.();
-          // One unmeasured second for every variant: a process's first moments after another's run are
-          // slower (caches, JIT), and the frozen variants need it anyway to fill their buffer.
-          await load(`http://127.0.0.1:${v.server.port}${w.path()}`, v.server.proc.pid, 1);
-          const pids = pidsOf(v);
-          const watched = TELEMETRY.includes(v.name);
-          const ledger0 = watched ? await ledgerOf(v.server) : undefined;
-          const own0 = cpuOf([v.server.proc.pid]);
-          const result = await load(`http://127.0.0.1:${v.server.port}${w.path()}`, pids, seconds);
-          const own = cpuOf([v.server.proc.pid]) - own0;
-          if (ledger0) {
-            const ledger1 = await ledgerOf(v.server);
-            const sum = ledgers[v.name] ?? { emitted: 0, dropped: 0 };
-            sum.emitted += ledger1.emitted - ledger0.emitted;
-            sum.dropped += ledger1.dropped - ledger0.dropped;
-            ledgers[v.name] = sum;
-          }
-          v.after?.();
-          const key = `${w.name}|${v.name}`;
-          results.set(key, [...(results.get(key) ?? []), result]);
-          downloaderUs.set(key, [...(downloaderUs.get(key) ?? []), (own / result.requests) * 1e6]);
-          // Let a thawed exporter drain its backlog before the next variant is measured.
-          if (v.fill) await new Promise((res) => setTimeout(res, 1000));
+          const got: Partial<Record<'on' | 'off', { result: LoadResult; own: number }>> = {};
+          for (const state of order) got[state] = await run(s, state, w.path);
+          const key = `${w.name}|${s.name}`;
+          const on = got.on as { result: LoadResult; own: number };
+          samples.set(key, [
+            ...(samples.get(key) ?? []),
+            { off: (got.off as { result: LoadResult }).result, on: on.result, ownOn: on.own },
+          ]);
         }
       }
     }
   } finally {
-    binaryExporter.signal('SIGCONT');
-    ndjsonExporter.signal('SIGCONT');
-    await Promise.all(
-      [off, offB, binary, ndjson, viaRedis, prom]
-        .map((s) => s.proc.stop())
-        .concat([binaryExporter.stop(), ndjsonExporter.stop(), redisExporter.stop()]),
-    );
+    for (const e of exporters) e.signal('SIGCONT');
+    await Promise.all([binary, ndjson, viaRedis, prom, aa].map((d) => d.proc.stop()).concat(exporters.map((e) => e.stop())));
     await redis.stop();
     await origin.stop();
-    for (const s of [...sockets, privateSocketPath('bench-r')]) removeSocketDir(s);
+    for (const s of sockets) removeSocketDir(s);
   }
-  return rowsFrom(variants, workloads, results, downloaderUs, ledgers);
+  return rowsFrom(subjects, workloads, samples, ledgers);
 }
 
 function rowsFrom(
-  variants: Variant[],
+  subjects: Subject[],
   workloads: { name: string }[],
-  results: Map<string, LoadResult[]>,
-  downloaderUs: Map<string, number[]>,
-  ledgers: Record<string, { emitted: number; dropped: number }>,
+  samples: Map<string, Sample[]>,
+  ledgers: Map<string, { emitted: number; dropped: number }>,
 ): Row[] {
   const rows: Row[] = [];
   for (const w of workloads) {
-    const summary = (name: string) => {
-      const rs = results.get(`${w.name}|${name}`) ?? [];
-      return {
-        rps: median(rs.map((x) => x.rps)),
-        cpu: median(rs.map((x) => x.cpuUsPerRequest)),
-        own: median(downloaderUs.get(`${w.name}|${name}`) ?? []),
-        p99: median(rs.map((x) => x.p99Ms)),
-        errors: rs.reduce((a, x) => a + x.errors, 0),
-      };
-    };
-    const base = summary(OFF);
-    const served = variants.filter((v) => !v.only || v.only === w.name);
-    for (const v of served) {
-      const s = summary(v.name);
-      const own = BASELINE[v.name];
+    const of = (s: Subject) => samples.get(`${w.name}|${s.name}`) ?? [];
+    for (const s of subjects) {
+      const xs = of(s);
+      const errors = xs.reduce((a, x) => a + x.on.errors + x.off.errors, 0);
       rows.push({
         benchmark: `total CPU per request, ${w.name}`,
-        variant: v.name,
-        value: `${s.cpu.toFixed(1)} us (downloader ${s.own.toFixed(1)})${s.errors ? `, ${s.errors} errors` : ''}`,
-        ratio: `${(s.cpu / base.cpu).toFixed(3)}x${own ? `; ${(s.cpu / summary(own).cpu).toFixed(3)}x of the same process frozen` : ''}`,
-        target: own && v.name !== NDJSON ? '<= 1.03x' : '',
+        variant: s.name,
+        value: `${median(xs.map((x) => x.on.cpuUsPerRequest)).toFixed(1)} us (downloader ${median(xs.map((x) => x.ownOn)).toFixed(1)}) vs off ${median(xs.map((x) => x.off.cpuUsPerRequest)).toFixed(1)} us${errors ? `, ${errors} errors` : ''}`,
+        ratio: ratioOf(xs.map((x) => x.on.cpuUsPerRequest / x.off.cpuUsPerRequest)),
+        target: CPU_TARGET[s.name] ?? (s.name === AA ? 'about 1.00x' : ''),
       });
     }
-    for (const v of served) {
-      const s = summary(v.name);
+    for (const s of subjects) {
+      const xs = of(s);
       rows.push({
         benchmark: `throughput, ${w.name}`,
-        variant: v.name,
-        value: `${fmt(s.rps)} req/s`,
-        ratio: `${(s.rps / base.rps).toFixed(3)}x`,
-        target: v.name === BINARY ? '>= 0.97x' : '',
+        variant: s.name,
+        value: `${fmt(median(xs.map((x) => x.on.rps)))} vs off ${fmt(median(xs.map((x) => x.off.rps)))} req/s`,
+        ratio: ratioOf(xs.map((x) => x.on.rps / x.off.rps)),
+        target: s.name === ON_SAME ? '>= 0.97x' : '',
       });
     }
-    const running = summary(BINARY);
-    const moved = summary(MOVED);
-    rows.push({
-      benchmark: `same processes, exporter on the downloader's core vs the other, ${w.name}`,
-      variant: 'throughput',
-      value: `${fmt(running.rps)} vs ${fmt(moved.rps)} req/s`,
-      ratio: `${(running.rps / moved.rps).toFixed(3)}x`,
-      target: '>= 0.97x',
-    });
-    const frozen = summary(BINARY_FROZEN);
+    const same = of(subjects[0] as Subject);
     rows.push({
       benchmark: `p99 latency, ${w.name}`,
-      variant: 'exporter frozen vs running (same processes)',
-      value: `${frozen.p99.toFixed(2)} ms vs ${running.p99.toFixed(2)} ms`,
-      ratio: `${(frozen.p99 / running.p99).toFixed(3)}x`,
+      variant: ON_SAME,
+      value: `${median(same.map((x) => x.on.p99Ms)).toFixed(2)} vs off ${median(same.map((x) => x.off.p99Ms)).toFixed(2)} ms`,
+      ratio: ratioOf(same.map((x) => x.on.p99Ms / x.off.p99Ms)),
       target: '<= 1.1x',
     });
   }
-  for (const [name, l] of Object.entries(ledgers)) {
+  for (const [name, l] of ledgers) {
     rows.push({
       benchmark: 'events dropped at full load',
       variant: name,
@@ -283,4 +255,10 @@ function rowsFrom(
     });
   }
   return rows;
+}
+
+/** The median of per-round ratios, with their range: how far one round can stray. */
+function ratioOf(ratios: number[]): string {
+  const sorted = [...ratios].sort((a, b) => a - b);
+  return `${median(ratios).toFixed(3)}x (${(sorted[0] ?? 0).toFixed(2)}-${(sorted.at(-1) ?? 0).toFixed(2)})`;
 }

@@ -15,7 +15,7 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const rows: Row[] = [];
 await buildAll();
 const suites: Record<string, () => Promise<Row[]>> = {
-  overhead: () => overheadBench(quick ? 2 : 10, quick ? 2 : 3),
+  overhead: () => overheadBench(quick ? 2 : 10, quick ? 1 : 2),
   ingest: () => ingestBench(quick ? 1 : 3, quick ? 2 : 5),
   render: () => renderBench(quick ? 5 : 30),
   fleet: async () => fleetBench(quick ? 20_000 : 100_000),

@@ -1,0 +1,110 @@
+// The downloader as the overhead benchmark runs it: composed as downloader/src/main.ts composes it
+// (the same app, cache layer, upstream client, timing and request-context wrappers, admin stats for
+// the exporter's polls), with one switch. `BENCH_MODE=telemetry`: on is the telemetry the
+// environment configures (EVENTS_*), off is main.ts's composition with EVENTS_TRANSPORT=off.
+// `BENCH_MODE=prom`: on is an in-process prom-client middleware instead, as most services do.
+// `BENCH_MODE=none`: on and off are the same (the A/A check of the method). `POST /bench/on` and
+// `POST /bench/off` on the admin port flip it. Comparing one process with itself removes the spread
+// between processes of one build, which on this VM is larger than the cost being measured.
+import { loadConfigOrExit } from '@dl/shared';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import client from 'prom-client';
+import { createAdminApp } from '../downloader/src/admin.ts';
+import { createApp } from '../downloader/src/app.ts';
+import { cacheLayer, MemoryCache } from '../downloader/src/cache/cache.ts';
+import { loadDownloaderConfig } from '../downloader/src/config.ts';
+import { createProcessSampler } from '../downloader/src/processStats.ts';
+import { Semaphore } from '../downloader/src/semaphore.ts';
+import { withRequestContext } from '../downloader/src/telemetry/accessLog.ts';
+import { withRequestTiming } from '../downloader/src/telemetry/requestTiming.ts';
+import { createTelemetry } from '../downloader/src/telemetry/telemetry.ts';
+import { UpstreamClient } from '../downloader/src/upstream/client.ts';
+
+const mode = process.env.BENCH_MODE ?? 'telemetry';
+const config = loadConfigOrExit('downloader', () => loadDownloaderConfig(process.env));
+const startedAt = Date.now();
+const telemetry = createTelemetry({
+  config: mode === 'telemetry' ? config : { ...config, EVENTS_TRANSPORT: 'off' },
+  version: 'bench',
+  startedAt,
+});
+let on = false;
+
+const pools = { pdf: new Semaphore(1, 1), batch: new Semaphore(1, 1) };
+const upstream = new UpstreamClient({
+  allowPrivate: config.DOWNLOADER_ALLOW_PRIVATE,
+  emit: (event) => on && telemetry.emit(event),
+});
+const contentCache = new MemoryCache(config.CACHE_MAX_BYTES, config.CACHE_TTL_S * 1000);
+const app = createApp({
+  version: 'bench',
+  startedAt,
+  upstream,
+  cache: cacheLayer(contentCache, (result, format) => on && telemetry.recordCache(result, format)),
+});
+
+function promClientApp(): Hono {
+  const registry = new client.Registry();
+  const requests = new client.Counter({
+    name: 'downloader_requests_total',
+    help: 'requests',
+    labelNames: ['endpoint', 'method', 'status'],
+    registers: [registry],
+  });
+  const duration = new client.Histogram({
+    name: 'downloader_response_time_seconds',
+    help: 'latency',
+    labelNames: ['endpoint', 'method'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const wrapped = new Hono();
+  wrapped.use('*', async (c, next) => {
+    const start = performance.now();
+    try {
+      await next();
+    } finally {
+      const endpoint = c.req.routePath;
+      requests.inc({ endpoint, method: c.req.method, status: String(c.res.status) });
+      duration.observe({ endpoint, method: c.req.method }, (performance.now() - start) / 1000);
+    }
+  });
+  wrapped.route('/', app);
+  return wrapped;
+}
+
+const measured =
+  mode === 'prom'
+    ? promClientApp().fetch
+    : mode === 'telemetry'
+      ? withRequestTiming(app.fetch, telemetry.recordRequest)
+      : app.fetch;
+const fetch = withRequestContext((request: Request, env: unknown) => (on ? measured(request, env) : app.fetch(request, env)));
+
+const sampler = createProcessSampler();
+const admin = new Hono();
+admin.post('/bench/:state{on|off}', (c) => {
+  on = c.req.param('state') === 'on';
+  return c.json({ on });
+});
+admin.route(
+  '/',
+  createAdminApp({
+    startedAt,
+    version: 'bench',
+    transport: mode === 'telemetry' ? config.EVENTS_TRANSPORT : 'off',
+    ledger: telemetry.ledger,
+    process: sampler.sample,
+    pools,
+    upstream,
+    cache: contentCache,
+  }),
+);
+
+telemetry.start();
+serve({ fetch, port: config.PORT, hostname: config.HOST });
+serve({ fetch: admin.fetch, port: config.ADMIN_PORT, hostname: config.ADMIN_HOST });
+process.on('SIGTERM', () => {
+  void telemetry.stop(2_000).then(() => process.exit(0));
+});
