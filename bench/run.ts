@@ -20,7 +20,7 @@ const suites: Record<string, () => Promise<Row[]>> = {
   render: () => renderBench(quick ? 5 : 30),
   fleet: async () => fleetBench(quick ? 20_000 : 100_000),
   delay: () => delayBench(quick ? 20 : 100),
-  downloader: () => downloaderBench(quick ? 2 : 6, quick ? 2 : 3, quick ? 8 : 40),
+  downloader: () => downloaderBench(quick ? 8 : 40),
   redis: () => redisBench(quick ? 1 : 3, quick ? 500_000 : 2_000_000),
   memory: () => memoryBench(quick ? 1_000_000 : 10_000_000),
 };
