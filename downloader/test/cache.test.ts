@@ -39,11 +39,14 @@ describe.each(BACKENDS)('content cache: $name', ({ name, redis }) => {
     const md = await get('/article', 'text/markdown');
     expect(md.headers.get('x-cache')).toBe('MISS'); // another format, another key
     expect(origin.hits.get('/article')).toBe(2);
+    // The three lookups' events may arrive in different flushes: wait for all of them, then count exactly.
     const m = await waitFor('cache events', async () => {
       const s = await sut.metrics();
-      return sumSamples(s, 'downloader_cache_lookups_total', { result: 'hit' }) >= 1 ? s : undefined;
+      const seen = (result: string) => sumSamples(s, 'downloader_cache_lookups_total', { result });
+      return seen('hit') >= 1 && seen('miss') >= 2 ? s : undefined;
     });
     expect(sumSamples(m, 'downloader_cache_lookups_total', { result: 'miss' })).toBe(2);
+    expect(sumSamples(m, 'downloader_cache_lookups_total', { result: 'hit' })).toBe(1);
     const stats = (await (await fetch(`http://127.0.0.1:${sut.adminPort}/internal/stats`)).json()) as {
       cache: { backend: string; hits: number };
     };
