@@ -253,7 +253,7 @@ describe.each(EVENT_ENCODINGS)('TelemetryEmitter (%s)', (encoding) => {
     expect(emitter.stats()).toMatchObject({ emitted: 6000, acknowledged: 6000, dropped: 0, buffered: 0 });
   });
 
-  it('reuses a buffer only once the transport is done with it: late reads see what was sent', async () => {
+  it('moves between a few buffers, and a transport that reads its writes late sees what was sent', async () => {
     const { emitter, sink } = setup(encoding);
     // The transport holds each write's bytes (a view of the emitter's buffer) and reads them only
     // when the exporter's acknowledgement for the write before it comes: one write always in flight.
@@ -291,6 +291,54 @@ describe.each(EVENT_ENCODINGS)('TelemetryEmitter (%s)', (encoding) => {
     // The buffer moved many times over these 40 writes but only ever between a few buffers.
     expect(buffers.size).toBeGreaterThan(1);
     expect(buffers.size).toBeLessThanOrEqual(4);
+  });
+
+  it('never reuses a buffer the transport still holds, even one large enough for the next move', async () => {
+    const { emitter, sink } = setup(encoding, { maxEvents: 100_000, maxBytes: 64 * 1024 * 1024 });
+    const held: { bytes: Buffer; count: number }[] = [];
+    const send = sink.send.bind(sink);
+    sink.send = (bytes, count) => {
+      held.push({ bytes, count });
+      return true;
+    };
+    const deliver = (keep: number) => {
+      while (held.length > keep) {
+        const { bytes, count } = held.shift() as { bytes: Buffer; count: number };
+        send(bytes, count);
+        sink.events.onAck(count);
+      }
+    };
+    let ts = 0;
+    const wave = async () => {
+      for (let i = 0; i < 500; i++) emitter.request('/w', 'GET', 200, 0.001, ++ts);
+      await turn();
+    };
+    const newest = () => held.at(-1)?.bytes.buffer;
+    sink.connect();
+    // A backlog grows the buffer large; then it is all acknowledged.
+    for (let w = 0; w < 30; w++) await wave();
+    const large = newest();
+    deliver(0);
+    // Steady traffic with one write in flight, until the large buffer moves (a write from it held).
+    const movesFrom = async (from: ArrayBufferLike | undefined, keep: number | undefined) => {
+      for (let w = 0; w < 200; w++) {
+        await wave();
+        if (newest() !== from) return true;
+        if (keep !== undefined) deliver(keep);
+      }
+      return false;
+    };
+    expect(await movesFrom(large, 1)).toBe(true);
+    // No acknowledgement now: the next move needs a buffer the large one could be, but the
+    // transport still holds a write from it.
+    expect(await movesFrom(newest(), undefined)).toBe(true);
+    // Still none: had the large buffer been taken, these writes would run over its held write.
+    for (let w = 0; w < 100; w++) await wave();
+    deliver(0);
+    const requests = sink.sent.flat().filter((e) => e.kind === 'request');
+    expect(requests.map((e) => e.ts)).toEqual(Array.from({ length: ts }, (_, k) => k + 1));
+    expect(sink.rejected).toEqual([]);
+    expect(emitter.stats()).toMatchObject({ emitted: ts, acknowledged: ts, buffered: 0 });
   });
 
   it('waits for drain when the transport pushes back', async () => {
