@@ -6,7 +6,7 @@
 // `BENCH_MODE=none`: on and off are the same (the A/A check of the method). `POST /bench/on` and
 // `POST /bench/off` on the admin port flip it. Comparing one process with itself removes the spread
 // between processes of one build, which on this VM is larger than the cost being measured.
-import { loadConfigOrExit } from '@dl/shared';
+import { exitWith, loadConfigOrExit } from '@dl/shared';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import client from 'prom-client';
@@ -21,7 +21,9 @@ import { withRequestTiming } from '../downloader/src/telemetry/requestTiming.ts'
 import { createTelemetry } from '../downloader/src/telemetry/telemetry.ts';
 import { UpstreamClient } from '../downloader/src/upstream/client.ts';
 
+const MODES = ['telemetry', 'prom', 'none'];
 const mode = process.env.BENCH_MODE ?? 'telemetry';
+if (!MODES.includes(mode)) exitWith('downloader', `BENCH_MODE must be one of ${MODES.join(', ')}, not ${JSON.stringify(mode)}`);
 const config = loadConfigOrExit('downloader', () => loadDownloaderConfig(process.env));
 const startedAt = Date.now();
 const telemetry = createTelemetry({
