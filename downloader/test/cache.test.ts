@@ -28,6 +28,15 @@ describe.each(BACKENDS)('content cache: $name', ({ name, redis }) => {
   });
 
   it.skipIf(redis && !hasRedis)('misses, then hits without touching the origin, per format', async () => {
+    // A lookup before the cache's Redis client has connected is an `error`, not a miss (it never
+    // queues): this test counts misses and hits, so it starts once the downloader says Redis is up.
+    if (redis)
+      await waitFor('the cache connected to Redis', async () => {
+        const stats = (await (await fetch(`http://127.0.0.1:${sut.adminPort}/internal/stats`)).json()) as {
+          redis: { up: boolean };
+        };
+        return stats.redis.up || undefined;
+      });
     const first = await get('/article');
     expect(first.headers.get('x-cache')).toBe('MISS');
     const firstText = await first.text();
