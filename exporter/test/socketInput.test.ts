@@ -132,6 +132,30 @@ describe('many clients', () => {
   });
 });
 
+describe('acknowledgements while lines keep arriving', () => {
+  const exp = new ExporterUnderTest({ EVENTS_ACK_MS: '200' });
+  beforeAll(() => exp.start());
+  afterAll(() => exp.stop());
+
+  // Once per EVENTS_ACK_MS counted from the last acknowledgement, not from the first line after it:
+  // a line every 150 ms for 3 s gets 15 acknowledgements (counted from the line, 10: one every
+  // 300 ms, and every gap between them an ingest stall to a client that watches them).
+  it('acknowledges a steady stream once per EVENTS_ACK_MS, every line counted', async () => {
+    const client = await RawEventClient.connect(exp.socketPath);
+    let acks = 0;
+    client.onAck = () => acks++;
+    for (let i = 0; i < 20; i++) {
+      await client.write(request('/steady', 0.001));
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    await client.waitAcked(20);
+    expect(acks).toBeGreaterThanOrEqual(13);
+    expect(acks).toBeLessThanOrEqual(20);
+    expect(sumSamples(await exp.metrics(), 'downloader_requests_total', { endpoint: '/steady' })).toBe(20);
+    client.close();
+  });
+});
+
 describe('cardinality flood', () => {
   const exp = new ExporterUnderTest({ SERIES_LIMIT: '500' });
   beforeAll(() => exp.start());

@@ -4,6 +4,8 @@ import { waitFor } from './processes.ts';
 /** A bare socket client that writes whatever it is told and reads the exporter's acknowledgements. */
 export class RawEventClient {
   acked = 0;
+  /** Called as each acknowledgement is read, with the count and the time it was read (performance.now()). */
+  onAck: ((acked: number, at: number) => void) | undefined;
   private tail = '';
   /** Resolves when the connection is closed, by either side. */
   readonly closed: Promise<void>;
@@ -16,7 +18,9 @@ export class RawEventClient {
       const lines = text.split('\n');
       this.tail = lines.pop() ?? '';
       const last = lines.at(-1);
-      if (last !== undefined) this.acked = Number(last);
+      if (last === undefined) return;
+      this.acked = Number(last);
+      this.onAck?.(this.acked, performance.now());
     });
   }
 

@@ -162,9 +162,10 @@ export class SocketReceiver implements EventSource {
       }
       if (ackTimer) return;
       // Batches arriving further apart than the delay are acknowledged at once (no extra wakeup);
-      // a stream of chunks is acknowledged once per delay.
-      if (performance.now() - lastAckAt >= delay) ack();
-      else ackTimer = setTimeout(ack, delay);
+      // a stream of chunks is acknowledged once per delay, counted from the last acknowledgement.
+      const since = performance.now() - lastAckAt;
+      if (since >= delay) ack();
+      else ackTimer = setTimeout(ack, delay - since);
     });
     socket.on('end', () => {
       ended = true;
