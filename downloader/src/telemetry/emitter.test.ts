@@ -217,6 +217,49 @@ describe.each(EVENT_ENCODINGS)('TelemetryEmitter (%s)', (encoding) => {
     expect(s.emitted).toBe(s.acknowledged + s.dropped);
   });
 
+  it('keeps every entry, in order, through partial acknowledgements, its entry arrays growing and a reconnect', async () => {
+    const { emitter, sink } = setup(encoding, { maxEvents: 100_000, maxBytes: 16 * 1024 * 1024 });
+    sink.connect();
+    let n = 0;
+    const emitSome = (k: number) => {
+      for (let i = 0; i < k; i++, n++) emitter.request(`/e${n % 50}`, 'GET', 200, 0.001, n + 1); // ts: the sequence
+    };
+    let acked = 0; // entries, the hello first
+    // 3,000 at a time against entry arrays of 4,096, half of what was sent acknowledged each time:
+    // they fill with acknowledged entries at the front (compacted) and with live ones (grown).
+    for (let round = 0; round < 6; round++) {
+      emitSome(3_000);
+      await turn();
+      const sent = sink.counts.reduce((a, b) => a + b);
+      const half = Math.floor((sent - acked) / 2);
+      sink.events.onAck(half);
+      acked += half;
+    }
+    const sentSoFar = () => sink.counts.reduce((a, b) => a + b);
+    for (let t = 0; t < 100 && sentSoFar() < 18_001; t++) await turn(); // a backlog goes out 64 KiB a turn
+    expect(sentSoFar()).toBe(18_001);
+    sink.disconnect();
+    emitSome(100);
+    sink.connect();
+    for (let t = 0; t < 200 && emitter.stats().buffered > 0; t++) {
+      await turn();
+      sink.events.onAck(1_000_000);
+    }
+    expect(emitter.stats()).toMatchObject({ emitted: 18_100, acknowledged: 18_100, buffered: 0, dropped: 0 });
+    // Each connection's requests are one run of consecutive events; the second starts at the first unacknowledged.
+    const hellos = sink.sent.flatMap((batch, b) => batch.map((e, i) => (e.kind === 'hello' ? `${b}:${i}` : ''))).filter(Boolean);
+    expect(hellos).toHaveLength(2);
+    const all = sink.sent.flat();
+    const second = all.findLastIndex((e) => e.kind === 'hello');
+    const runOf = (events: Record<string, unknown>[]) => events.filter((e) => e.kind === 'request').map((e) => e.ts as number);
+    const first = runOf(all.slice(0, second));
+    const then = runOf(all.slice(second));
+    expect(first).toEqual(Array.from({ length: 18_000 }, (_, i) => i + 1));
+    expect(then).toEqual(Array.from({ length: then.length }, (_, i) => 18_100 - then.length + i + 1));
+    expect(then.length).toBe(18_100 - (acked - 1)); // all but the acknowledged requests (the hello was one entry)
+    expect(all.filter((e) => e.kind === 'request' && e.endpoint !== `/e${((e.ts as number) - 1) % 50}`)).toEqual([]);
+  });
+
   it('resends a backlog in slices of at most 64 KiB, one per event-loop turn', async () => {
     const { emitter, sink } = setup(encoding);
     for (let i = 0; i < 5000; i++) request(emitter, i % 10); // no transport yet: all buffered

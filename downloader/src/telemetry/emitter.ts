@@ -65,6 +65,7 @@ export const FLUSH_BYTES = 64 * 1024;
  */
 const SLICE_BYTES = 64 * 1024;
 const INITIAL_CAPACITY = 64 * 1024;
+const INITIAL_ENTRIES = 4096;
 
 // Entry kinds in the queue. Only DATA counts in the ledger; HELLO is never resent on a new connection.
 const DATA = 0;
@@ -87,8 +88,14 @@ const DROPPED = 2;
 export class TelemetryEmitter {
   private buf: Buffer = Buffer.allocUnsafe(INITIAL_CAPACITY);
   private tail = 0;
-  private sizes: number[] = [];
-  private kinds: number[] = [];
+  /**
+   * Each entry's size and kind, `entries` of them: typed arrays kept and reused. Plain arrays grew by
+   * one element per event and were copied at every move; living until acknowledged, those copies
+   * were promoted by the scavenger, hundreds of page faults a second at full load.
+   */
+  private sizes = new Uint32Array(INITIAL_ENTRIES);
+  private kinds = new Uint8Array(INITIAL_ENTRIES);
+  private entries = 0;
   private head = 0; // first unacknowledged entry
   private headByte = 0;
   private sent = 0; // first entry not yet written on the current connection
@@ -202,7 +209,7 @@ export class TelemetryEmitter {
   /** Resolves true once every queued event is acknowledged, false on timeout. */
   async drain(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.sizes.length - this.head > 0) {
+    while (this.entries - this.head > 0) {
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -249,8 +256,10 @@ export class TelemetryEmitter {
   }
 
   private push(end: number, kind: number): void {
-    this.sizes.push(end - this.tail);
-    this.kinds.push(kind);
+    if (this.entries === this.sizes.length) this.compactEntries(true);
+    this.sizes[this.entries] = end - this.tail;
+    this.kinds[this.entries] = kind;
+    this.entries++;
     this.tail = end;
     if (!this.flushImmediate) this.schedule();
   }
@@ -274,9 +283,28 @@ export class TelemetryEmitter {
     this.sentByte -= this.headByte;
     this.tail = live;
     this.headByte = 0;
-    this.sizes = this.sizes.slice(this.head);
-    this.kinds = this.kinds.slice(this.head);
+    this.compactEntries(false);
+  }
+
+  /**
+   * Moves the unacknowledged entries to the front of their arrays; when `grow` and they fill more than
+   * half of them, into arrays twice the size.
+   */
+  private compactEntries(grow: boolean): void {
+    const live = this.entries - this.head;
+    if (grow && 2 * live > this.sizes.length) {
+      const sizes = new Uint32Array(2 * this.sizes.length);
+      const kinds = new Uint8Array(2 * this.kinds.length);
+      sizes.set(this.sizes.subarray(this.head, this.entries));
+      kinds.set(this.kinds.subarray(this.head, this.entries));
+      this.sizes = sizes;
+      this.kinds = kinds;
+    } else if (this.head > 0) {
+      this.sizes.copyWithin(0, this.head, this.entries);
+      this.kinds.copyWithin(0, this.head, this.entries);
+    }
     this.sent -= this.head;
+    this.entries = live;
     this.head = 0;
   }
 
@@ -285,6 +313,9 @@ export class TelemetryEmitter {
     if (this.waitingDrain || !this.sink.ready || this.sentByte >= this.tail) return;
     if (this.tail - this.sentByte >= this.flushBytes) {
       if (!this.flushImmediate) {
+        // The interval's timer is no longer needed: left set, it could write a second slice in this turn.
+        clearTimeout(this.flushTimer);
+        this.flushTimer = undefined;
         this.flushImmediate = true;
         setImmediate(this.flushNow);
       }
@@ -302,7 +333,7 @@ export class TelemetryEmitter {
     const start = this.sentByte;
     let end = start;
     let count = 0;
-    while (this.sent < this.sizes.length && (count === 0 || end - start + (this.sizes[this.sent] as number) <= SLICE_BYTES)) {
+    while (this.sent < this.entries && (count === 0 || end - start + (this.sizes[this.sent] as number) <= SLICE_BYTES)) {
       end += this.sizes[this.sent] as number;
       this.sent++;
       count++;
@@ -346,11 +377,13 @@ export class TelemetryEmitter {
     const old = this.buf;
     const oldSizes = this.sizes;
     const oldKinds = this.kinds;
+    const oldEntries = this.entries;
     let oldAt = this.headByte;
     const oldHead = this.head;
     this.buf = Buffer.allocUnsafe(Math.max(INITIAL_CAPACITY, 2 * (this.tail - this.headByte) + 64 * 1024));
-    this.sizes = [];
-    this.kinds = [];
+    this.sizes = new Uint32Array(oldSizes.length);
+    this.kinds = new Uint8Array(oldKinds.length);
+    this.entries = 0;
     this.tail = 0;
     this.head = this.headByte = this.sent = this.sentByte = 0;
     const hello = encodeEvent(this.binary ? { ...this.options.hello(), encoding: BINARY_ENCODING } : this.options.hello());
@@ -359,7 +392,7 @@ export class TelemetryEmitter {
     for (const [endpoint, id] of this.endpoints) end = writeEndpointFrame(this.buf, end, id, endpoint);
     this.push(end, HELLO);
     if (this.unreportedDrops > 0) this.pushDropped();
-    for (let i = oldHead; i < oldSizes.length; i++) {
+    for (let i = oldHead; i < oldEntries; i++) {
       const size = oldSizes[i] as number;
       const kind = oldKinds[i] as number;
       if (kind !== HELLO) {
