@@ -77,6 +77,27 @@ const turn = () => new Promise((r) => setTimeout(r, 5));
 const request = (emitter: TelemetryEmitter, i: number) => emitter.request(`/e${i}`, 'GET', 200, 0.001, 1);
 const NDJSON_REQUEST_BYTES = encodeRequestLine('/e0', 'GET', 200, 0.001, 1).length;
 
+/**
+ * Makes the sink hold each write's bytes (a view of the emitter's buffer) instead of reading them:
+ * `deliver(keep)` reads and acknowledges all but the last `keep` writes, as a late transport would.
+ */
+function holdWrites(sink: FakeSink) {
+  const held: { bytes: Buffer; count: number }[] = [];
+  const send = sink.send.bind(sink);
+  sink.send = (bytes, count) => {
+    held.push({ bytes, count });
+    return true;
+  };
+  const deliver = (keep: number) => {
+    while (held.length > keep) {
+      const { bytes, count } = held.shift() as { bytes: Buffer; count: number };
+      send(bytes, count);
+      sink.events.onAck(count);
+    }
+  };
+  return { held, deliver };
+}
+
 function setup(
   encoding: EventEncoding,
   opts: { maxEvents?: number; maxBytes?: number; flushIntervalMs?: number; flushBytes?: number } = {},
@@ -300,19 +321,7 @@ describe.each(EVENT_ENCODINGS)('TelemetryEmitter (%s)', (encoding) => {
     const { emitter, sink } = setup(encoding);
     // The transport holds each write's bytes (a view of the emitter's buffer) and reads them only
     // when the exporter's acknowledgement for the write before it comes: one write always in flight.
-    const held: { bytes: Buffer; count: number }[] = [];
-    const send = sink.send.bind(sink);
-    sink.send = (bytes, count) => {
-      held.push({ bytes, count });
-      return true;
-    };
-    const deliver = (keep: number) => {
-      while (held.length > keep) {
-        const { bytes, count } = held.shift() as { bytes: Buffer; count: number };
-        send(bytes, count);
-        sink.events.onAck(count);
-      }
-    };
+    const { held, deliver } = holdWrites(sink);
     sink.connect();
     const buffers = new Set<ArrayBufferLike>();
     for (let wave = 0; wave < 40; wave++) {
@@ -338,19 +347,7 @@ describe.each(EVENT_ENCODINGS)('TelemetryEmitter (%s)', (encoding) => {
 
   it('never reuses a buffer the transport still holds, even one large enough for the next move', async () => {
     const { emitter, sink } = setup(encoding, { maxEvents: 100_000, maxBytes: 64 * 1024 * 1024 });
-    const held: { bytes: Buffer; count: number }[] = [];
-    const send = sink.send.bind(sink);
-    sink.send = (bytes, count) => {
-      held.push({ bytes, count });
-      return true;
-    };
-    const deliver = (keep: number) => {
-      while (held.length > keep) {
-        const { bytes, count } = held.shift() as { bytes: Buffer; count: number };
-        send(bytes, count);
-        sink.events.onAck(count);
-      }
-    };
+    const { held, deliver } = holdWrites(sink);
     let ts = 0;
     const wave = async () => {
       for (let i = 0; i < 500; i++) emitter.request('/w', 'GET', 200, 0.001, ++ts);
