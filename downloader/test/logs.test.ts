@@ -75,7 +75,11 @@ describe.skipIf(!hasRedis)('structured logs and request ids (real downloader, ex
     for (const secret of ['s3cret-in-query', KEY, 'wrong-key-guess', '/missing', origin.base]) expect(out).not.toContain(secret);
   });
 
-  it('carries the request id in the request event, the job and its status', async () => {
+  it("carries a caller's request id in the request event, the job and its status; a generated id only in the answer and the log", async () => {
+    // Before the batch, so its event is in the stream by the time the batch's is (one emitter, in order).
+    const generated = (await fetch(`${sut.base}/health`)).headers.get('x-request-id') ?? '';
+    expect(generated).toMatch(UUID);
+    expect((await access(generated)).route).toBe('/health');
     const res = await fetch(`${sut.base}/batch`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json', 'x-request-id': 'batch-req-7' },
@@ -111,6 +115,12 @@ describe.skipIf(!hasRedis)('structured logs and request ids (real downloader, ex
       expect.objectContaining({ endpoint: '/batch', status: 202 }),
     ]);
     expect(events.filter((e) => e.kind === 'request' && e.request_id === 'client-req-0001')).toHaveLength(1);
+    // Every request of this suite is in the stream; only the ids callers sent are in events.
+    const ids = events.flatMap((e) => (e.kind === 'request' && e.request_id !== undefined ? [e.request_id] : []));
+    expect(ids.filter((id) => UUID.test(id))).toEqual([]);
+    expect(
+      events.filter((e) => e.kind === 'request' && e.endpoint === '/health' && e.request_id === undefined).length,
+    ).toBeGreaterThan(0);
   });
 });
 

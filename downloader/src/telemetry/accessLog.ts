@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Logger, REQUEST_ID_PATTERN, TRACE_ID_PATTERN } from '@dl/shared';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { ERROR_TYPE, REQUEST_ID, ROUTE_TEMPLATE, SPAN, type Tagged, TRACE_ID } from './requestTiming.ts';
+import { attachContext, RequestContext } from './requestTiming.ts';
 import { sampledTraceIdOf, type Tracing } from './tracing.ts';
 
 /** What @hono/node-server passes as `env` over HTTP/1.1; absent in `app.request` unit tests. */
@@ -13,9 +13,9 @@ interface NodeEnv {
 
 type Fetch<E> = (request: Request, env: E) => Response | Promise<Response>;
 
-/** The caller's `X-Request-Id` when it is well formed (REQUEST_ID_PATTERN), else a fresh UUID. */
-export function acceptRequestId(header: string | string[] | undefined): string {
-  return typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : randomUUID();
+/** The caller's `X-Request-Id` when it is well formed (REQUEST_ID_PATTERN), else undefined. */
+export function acceptRequestId(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : undefined;
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -49,9 +49,10 @@ export function withRequestContext<E>(fetch: Fetch<E>, log?: Logger, tracing?: T
     // HTTP/1.1 bindings of @hono/node-server (this server never speaks HTTP/2).
     const incoming = (env as NodeEnv | undefined)?.incoming;
     const outgoing = (env as NodeEnv | undefined)?.outgoing;
-    const id = acceptRequestId(incoming ? incoming.headers['x-request-id'] : (request.headers.get('x-request-id') ?? undefined));
-    const tagged = request as Tagged;
-    tagged[REQUEST_ID] = id;
+    const callerId = acceptRequestId(
+      incoming ? incoming.headers['x-request-id'] : (request.headers.get('x-request-id') ?? undefined),
+    );
+    const id = callerId ?? randomUUID();
     const traceparent = incoming ? incoming.headers.traceparent : (request.headers.get('traceparent') ?? undefined);
     // With tracing on, the request's own span decides (a caller's sampled trace, or a new one the
     // sampler kept); without, only a caller's sampled traceparent gives a trace id.
@@ -60,8 +61,8 @@ export function withRequestContext<E>(fetch: Fetch<E>, log?: Logger, tracing?: T
       typeof traceparent === 'string' ? traceparent : undefined,
     );
     const traceId = span ? sampledTraceIdOf(span) : sampledTraceId(traceparent);
-    if (span) tagged[SPAN] = span;
-    if (traceId) tagged[TRACE_ID] = traceId;
+    const context = new RequestContext(id, callerId !== undefined, traceId, span);
+    attachContext(request, context);
     if (!outgoing) {
       // Unit tests through app.request: no Node response to put the header on.
       const result = fetch(request, env);
@@ -80,10 +81,10 @@ export function withRequestContext<E>(fetch: Fetch<E>, log?: Logger, tracing?: T
       const before = socket?.bytesWritten ?? 0;
       outgoing.once('close', () => {
         if (span) {
-          const route = tagged[ROUTE_TEMPLATE] ?? 'other';
+          const route = context.route ?? 'other';
           span.updateName(`${incoming?.method ?? request.method} ${route}`);
           span.setAttributes({ 'http.route': route, 'http.response.status_code': outgoing.statusCode });
-          if (tagged[ERROR_TYPE]) span.setAttribute('error.type', tagged[ERROR_TYPE]);
+          if (context.errorType) span.setAttribute('error.type', context.errorType);
           if (outgoing.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
           span.end();
         }
@@ -92,11 +93,11 @@ export function withRequestContext<E>(fetch: Fetch<E>, log?: Logger, tracing?: T
             request_id: id,
             ...(traceId ? { trace_id: traceId } : {}),
             method: incoming?.method ?? request.method,
-            route: tagged[ROUTE_TEMPLATE] ?? 'other',
+            route: context.route ?? 'other',
             status: outgoing.statusCode,
             duration_ms: Math.round((performance.now() - start) * 1000) / 1000,
             ...(socket ? { bytes_sent: socket.bytesWritten - before } : {}),
-            ...(tagged[ERROR_TYPE] ? { error_type: tagged[ERROR_TYPE] } : {}),
+            ...(context.errorType ? { error_type: context.errorType } : {}),
             // The client left before the whole answer was written.
             ...(outgoing.writableFinished ? {} : { aborted: true }),
           },
