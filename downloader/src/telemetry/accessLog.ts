@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+// The global `performance` is a lazy getter on globalThis: every read calls it. The module's binding does not.
+import { performance } from 'node:perf_hooks';
 import { type Logger, REQUEST_ID_PATTERN, TRACE_ID_PATTERN } from '@dl/shared';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { attachContext, RequestContext } from './requestTiming.ts';

@@ -1,3 +1,5 @@
+// The global `performance` is a lazy getter on globalThis: every read calls it. The module's binding does not.
+import { performance } from 'node:perf_hooks';
 import { ENDPOINT_PATTERN, type ErrorType, HTTP_METHODS } from '@dl/shared';
 import type { Span } from '@opentelemetry/api';
 
