@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { ApiError, errorResponse } from '../apiError.ts';
 import { addRoute } from '../app.ts';
+import { withRequestContext } from './accessLog.ts';
 import { toTemplate, withRequestTiming } from './requestTiming.ts';
 
 function timedApp() {
@@ -49,6 +50,33 @@ describe('withRequestTiming', () => {
     await expect(fetch(new Request('http://x/'), undefined)).rejects.toThrow('adapter broke');
     expect(recorded[0]?.slice(2, 3)).toEqual([500]);
     expect(recorded[0]?.[4]).toBe('internal');
+  });
+});
+
+describe('withRequestTiming inside withRequestContext', () => {
+  it("hands on a caller's request id and a sampled trace id; a generated id stays in the answer", async () => {
+    const { fetch: timed, recorded } = timedApp();
+    const fetch = withRequestContext(timed);
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const calls = [
+      new Request('http://x/ok', { headers: { 'x-request-id': 'caller-7' } }),
+      new Request('http://x/ok', { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } }),
+      new Request('http://x/nowhere', { headers: { 'x-request-id': 'bad id' } }),
+    ];
+    const answers = [];
+    for (const request of calls) answers.push(await fetch(request, undefined));
+    expect(answers.map((r) => r.headers.get('x-request-id'))).toEqual([
+      'caller-7',
+      expect.stringMatching(/^[0-9a-f-]{36}$/),
+      expect.stringMatching(/^[0-9a-f-]{36}$/),
+    ]);
+    expect(
+      recorded.map(([endpoint, , status, , errorType, requestId, trace]) => [endpoint, status, errorType, requestId, trace]),
+    ).toEqual([
+      ['/ok', 200, undefined, 'caller-7', undefined],
+      ['/ok', 200, undefined, undefined, traceId],
+      ['other', 404, 'not_found', undefined, undefined],
+    ]);
   });
 });
 
