@@ -32,6 +32,29 @@ export function cpuSeconds(pid: number): number {
   return ns / 1e9;
 }
 
+/**
+ * How many times a process's threads were woken: each thread's `voluntary_ctxt_switches` (it blocked,
+ * for I/O or a timer, and ran again) from /proc/PID/task/<tid>/status, summed. On a VM a wakeup can
+ * cost more than the work it wakes for, so the overhead benchmark counts them.
+ */
+export function wakeupsOf(pid: number): number {
+  let n = 0;
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  for (const tid of tasks) {
+    try {
+      n += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return n;
+}
+
 /** CPU seconds of several processes together. */
 export const cpuOf = (pids: readonly number[]) => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
 

@@ -11,7 +11,9 @@
 // run on core 1, wrk on core 0. Each round measures every process off and on, in ABBA order
 // (off-on, then on-off), each run after an unmeasured second; a ratio is on over off of the same
 // process in the same round, and the table gives the median over rounds.
-import { execFileSync } from 'node:child_process';
+// Beside the CPU: how often each exporter was woken during its runs, and what one wakeup of an idle
+// process costs on this machine (on a VM that traps every switch, the larger part of the exporter's).
+import { execFileSync, spawn } from 'node:child_process';
 import {
   freePort,
   getJson,
@@ -24,7 +26,7 @@ import {
   startTs,
   waitFor,
 } from '@dl/testkit';
-import { cpuOf, fmt, type LoadResult, load, median, type Row } from './lib.ts';
+import { cpuOf, fmt, type LoadResult, load, median, type Row, wakeupsOf } from './lib.ts';
 
 const PAGE = `<!doctype html><html><head><title>Small</title></head><body><p>${'A short paragraph. '.repeat(20)}</p></body></html>`;
 
@@ -138,7 +140,7 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
     { name: 'cached download', path: `/${origin.base}/page` },
   ];
   const samples = new Map<string, Sample[]>();
-  const ledgers = new Map<string, { emitted: number; dropped: number }>();
+  const ledgers = new Map<string, { emitted: number; dropped: number; wakeups: number; seconds: number }>();
 
   async function run(s: Subject, state: 'on' | 'off', path: string): Promise<{ result: LoadResult; own: number }> {
     const d = s.downloader;
@@ -153,13 +155,17 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
     const pids = state === 'on' ? [d.proc.pid, ...(s.exporter ? [s.exporter.pid] : []), ...(s.extra?.() ?? [])] : [d.proc.pid];
     const ledger0 = state === 'on' && s.exporter ? await ledgerOf(d) : undefined;
     const own0 = cpuOf([d.proc.pid]);
+    const woken0 = s.exporter ? wakeupsOf(s.exporter.pid) : 0;
     const result = await load(url, pids, seconds);
     const own = ((cpuOf([d.proc.pid]) - own0) / result.requests) * 1e6;
-    if (ledger0) {
+    if (ledger0 && s.exporter) {
+      const woken = wakeupsOf(s.exporter.pid) - woken0;
       const ledger1 = await ledgerOf(d);
-      const sum = ledgers.get(s.name) ?? { emitted: 0, dropped: 0 };
+      const sum = ledgers.get(s.name) ?? { emitted: 0, dropped: 0, wakeups: 0, seconds: 0 };
       sum.emitted += ledger1.emitted - ledger0.emitted;
       sum.dropped += ledger1.dropped - ledger0.dropped;
+      sum.wakeups += woken;
+      sum.seconds += seconds;
       ledgers.set(s.name, sum);
     }
     if (state === 'on') {
@@ -204,14 +210,39 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
     await origin.stop();
     for (const s of sockets) removeSocketDir(s);
   }
-  return rowsFrom(subjects, workloads, samples, ledgers);
+  return [...rowsFrom(subjects, workloads, samples, ledgers), await wakeupCost()];
+}
+
+/**
+ * What one wakeup costs on this machine: an idle Node process whose only work is a 10 ms timer, its
+ * CPU over its wakeups. On bare metal a few microseconds; on a VM that traps every switch, far more,
+ * and then an exporter's cost is mostly how often it is woken.
+ */
+async function wakeupCost(): Promise<Row> {
+  const idle = spawn(process.execPath, ['-e', 'setInterval(() => {}, 10)'], { stdio: 'ignore' });
+  const pid = idle.pid as number;
+  try {
+    pin(pid, '1');
+    await new Promise((r) => setTimeout(r, 1_000));
+    const cpu0 = cpuOf([pid]);
+    const woken0 = wakeupsOf(pid);
+    await new Promise((r) => setTimeout(r, 3_000));
+    const us = ((cpuOf([pid]) - cpu0) / (wakeupsOf(pid) - woken0)) * 1e6;
+    return {
+      benchmark: 'CPU per wakeup of an idle process',
+      variant: 'Node, a 10 ms timer that does nothing',
+      value: `${us.toFixed(1)} us`,
+    };
+  } finally {
+    idle.kill();
+  }
 }
 
 function rowsFrom(
   subjects: Subject[],
   workloads: { name: string }[],
   samples: Map<string, Sample[]>,
-  ledgers: Map<string, { emitted: number; dropped: number }>,
+  ledgers: Map<string, { emitted: number; dropped: number; wakeups: number; seconds: number }>,
 ): Row[] {
   const rows: Row[] = [];
   for (const w of workloads) {
@@ -252,6 +283,13 @@ function rowsFrom(
       variant: name,
       value: `${fmt(l.dropped)} of ${fmt(l.emitted)}`,
       target: '0',
+    });
+  }
+  for (const [name, l] of ledgers) {
+    rows.push({
+      benchmark: 'exporter wakeups at full load (all threads)',
+      variant: name,
+      value: `${fmt(l.wakeups / l.seconds)} a second, ${fmt(l.emitted / l.wakeups)} events each`,
     });
   }
   return rows;
