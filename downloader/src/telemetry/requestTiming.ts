@@ -35,7 +35,7 @@ export function attachContext(request: Request, context: RequestContext): void {
 }
 
 /** The request's context; one without id, trace or span when no wrapper attached it (unit tests). */
-export function contextOf(request: Request): RequestContext {
+function contextOf(request: Request): RequestContext {
   const tagged = request as Tagged;
   let context = tagged[CONTEXT];
   if (!context) {
