@@ -9,13 +9,9 @@ export const median = (xs: number[]) => {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
-/**
- * CPU time of every thread of a process, in seconds: the first field of each
- * /proc/PID/task/<tid>/schedstat (nanoseconds on a CPU, exact, unlike the 10 ms ticks of
- * /proc/PID/stat), summed. GC helpers, the libuv pool and worker threads all count.
- */
-export function cpuSeconds(pid: number): number {
-  let ns = 0;
+/** A number read from each of a process's threads' /proc/PID/task/<tid>/<file>, summed; 0 once it is gone. */
+function sumOverThreads(pid: number, file: string, read: (text: string) => number): number {
+  let sum = 0;
   let tasks: string[] = [];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
@@ -24,36 +20,28 @@ export function cpuSeconds(pid: number): number {
   }
   for (const tid of tasks) {
     try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      sum += read(readFileSync(`/proc/${pid}/task/${tid}/${file}`, 'utf8'));
     } catch {
       // The thread ended between the listing and the read.
     }
   }
-  return ns / 1e9;
+  return sum;
 }
+
+/**
+ * CPU time of every thread of a process, in seconds: the first field of each
+ * /proc/PID/task/<tid>/schedstat (nanoseconds on a CPU, exact, unlike the 10 ms ticks of
+ * /proc/PID/stat), summed. GC helpers, the libuv pool and worker threads all count.
+ */
+export const cpuSeconds = (pid: number): number => sumOverThreads(pid, 'schedstat', (t) => Number(t.split(' ')[0])) / 1e9;
 
 /**
  * How many times a process's threads were woken: each thread's `voluntary_ctxt_switches` (it blocked,
  * for I/O or a timer, and ran again) from /proc/PID/task/<tid>/status, summed. On a VM a wakeup can
  * cost more than the work it wakes for, so the overhead benchmark counts them.
  */
-export function wakeupsOf(pid: number): number {
-  let n = 0;
-  let tasks: string[] = [];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return 0;
-  }
-  for (const tid of tasks) {
-    try {
-      n += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return n;
-}
+export const wakeupsOf = (pid: number): number =>
+  sumOverThreads(pid, 'status', (t) => Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(t)?.[1] ?? 0));
 
 /** CPU seconds of several processes together. */
 export const cpuOf = (pids: readonly number[]) => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
