@@ -97,13 +97,9 @@ export function withRequestTiming<E>(fetch: Fetch<E>, record: RequestRecorder): 
     const durationS = (performance.now() - start) / 1000;
     const method = knownMethods.has(request.method) ? request.method : 'other';
     const context = (request as Tagged)[CONTEXT];
-    if (!context) {
-      record('other', method, status, durationS, thrown ? 'internal' : undefined, undefined, undefined);
-      return;
-    }
-    const errorType = thrown ? 'internal' : status >= 400 ? context.errorType : undefined;
-    const requestId = context.callerId ? context.id : undefined;
-    record(context.route ?? 'other', method, status, durationS, errorType, requestId, context.traceId);
+    const errorType = thrown ? 'internal' : status >= 400 ? context?.errorType : undefined;
+    const requestId = context?.callerId ? context.id : undefined;
+    record(context?.route ?? 'other', method, status, durationS, errorType, requestId, context?.traceId);
   };
   return (request, env) => {
     const start = performance.now();
