@@ -23,7 +23,7 @@ USER node
 EXPOSE 9464
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.EXPORTER_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "--max-semi-space-size=1", "--max-old-space-size=96", "exporter.mjs"]
+CMD ["node", "--expose-gc", "--max-semi-space-size=1", "--max-old-space-size=96", "exporter.mjs"]
 
 FROM node:24.22.3-bookworm-slim AS downloader
 RUN apt-get update \

@@ -1,10 +1,16 @@
-// Runs the exporter and the downloader in the foreground. Ctrl-C (or SIGTERM) stops both cleanly;
+// Runs the exporter and the downloader in the foreground (or the one named: `start.mjs exporter`),
+// with the flags and environment of scripts/nodeFlags.mjs. Ctrl-C (or SIGTERM) stops both cleanly;
 // if either exits on its own, the other is stopped too and the exit code is passed on.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { buildAll } from './build.mjs';
 import { NODE_FLAGS, SERVICE_ENV } from './nodeFlags.mjs';
 
+const only = process.argv[2];
+if (only !== undefined && !(only in NODE_FLAGS)) {
+  console.error(`start: no service named ${only} (${Object.keys(NODE_FLAGS).join(', ')})`);
+  process.exit(2);
+}
 const root = fileURLToPath(new URL('..', import.meta.url));
 process.chdir(root);
 await buildAll();
@@ -44,10 +50,13 @@ process.on('SIGTERM', () => stop('SIGTERM'));
 // The exporter says 'ready' (over an IPC channel) once its socket and HTTP port are open, so the
 // downloader connects on its first try (it would buffer and retry anyway). Each process prints its
 // own URLs: no port or path is repeated here.
-const exporter = start('exporter', 'dist/exporter.mjs');
-await new Promise((resolve) => {
-  exporter.once('message', resolve);
-  exporter.once('exit', resolve);
-  setTimeout(resolve, 5000).unref();
-});
-if (!stopping) start('downloader', 'dist/downloader.mjs');
+if (only !== 'downloader') {
+  const exporter = start('exporter', 'dist/exporter.mjs');
+  if (only === undefined)
+    await new Promise((resolve) => {
+      exporter.once('message', resolve);
+      exporter.once('exit', resolve);
+      setTimeout(resolve, 5000).unref();
+    });
+}
+if (only !== 'exporter' && !stopping) start('downloader', 'dist/downloader.mjs');

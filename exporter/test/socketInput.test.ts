@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { BINARY_ENCODING, encodeEvent, writeEndpointFrame, writeRequestFrame } from '@dl/shared';
 import { ExporterUnderTest, lognormal, RawEventClient, sumSamples, waitFor } from '@dl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RECLAIM_EVERY_BYTES } from '../src/ingest/readReclaim.ts';
 
 const ts = () => Date.now();
 const request = (endpoint: string, duration: number, status = 200) =>
@@ -96,10 +97,26 @@ describe('garbage on the socket', () => {
     await warm(20);
     await client.waitAcked(40);
     const before = await rss();
+    const external = async () => sumSamples(await exp.metrics(), 'nodejs_external_memory_bytes');
+    const externalBefore = await external();
+    let externalPeak = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        externalPeak = Math.max(externalPeak, await external());
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
     await warm(200);
     await client.waitAcked(440);
+    sampling = false;
+    await sampler;
     const after = await rss();
     expect(after - before).toBeLessThan(40 * 1024 * 1024);
+    // Dead read chunks are freed every RECLAIM_EVERY_BYTES, not left to pile up toward V8's 64 MiB
+    // external-memory trigger (without the reclaim the peak read 17-35 MiB over the start).
+    expect(externalBefore).toBeGreaterThan(0);
+    expect(externalPeak - externalBefore).toBeLessThanOrEqual(2 * RECLAIM_EVERY_BYTES);
     expect(sumSamples(await exp.metrics(), 'downloader_requests_total', { endpoint: '/after-huge' })).toBe(220);
     client.close();
   });

@@ -9,6 +9,7 @@ import {
   preparePrivateSocketDir,
 } from '@dl/shared';
 import { LineFramer } from './lineFramer.ts';
+import { reclaimReads } from './readReclaim.ts';
 
 export interface SocketReceiverOptions {
   path: string;
@@ -135,6 +136,7 @@ export class SocketReceiver implements EventSource {
     socket.on('data', (chunk: Buffer) => {
       const rejectedBefore = this.options.rejected();
       consumed += this.options.chunk ? this.options.chunk(() => read(chunk)) : read(chunk);
+      reclaimReads(chunk.length);
       if (binary?.failed) {
         // A frame of an unknown type: nothing after it can be framed. Acknowledge what was read, then close.
         ack();
