@@ -60,8 +60,10 @@ function registerEventLoopLag(registry: client.Registry): void {
 
 function createProcessRegistries(): ProcessRegistries {
   const prometheus = new client.Registry();
-  // prom-client's own lag monitor samples every second (its gauges are replaced below).
-  client.collectDefaultMetrics({ register: prometheus, eventLoopMonitoringPrecision: 1000 });
+  // prom-client's own lag monitor feeds only the gauges replaced below, yet its timer would wake the
+  // loop every `eventLoopMonitoringPrecision` ms (1 of an idle exporter's 12 wakeups a second at
+  // 1000): at the longest interval a timer takes, it never fires.
+  client.collectDefaultMetrics({ register: prometheus, eventLoopMonitoringPrecision: 2 ** 31 - 1 });
   for (const name of MISNAMED) prometheus.removeSingleMetric(name);
   for (const figure of [...Object.keys(LAG_FIGURES), 'stddev'])
     prometheus.removeSingleMetric(`nodejs_eventloop_lag_${figure}_seconds`);
