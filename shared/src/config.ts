@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { exitWith, LOG_LEVELS } from './log.ts';
 import { DEFAULT_SOCKET_PATH_DOC, defaultSocketPath } from './socketDir.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   CACHE_RESULTS,
   ERROR_TYPE_NAMES,

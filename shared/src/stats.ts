@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The downloader's `GET /internal/stats` (admin listener), polled by the exporter. Sections the

@@ -1,5 +1,5 @@
 import { BATCH_FORMATS } from '@dl/shared';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const format = z.enum(BATCH_FORMATS);
 
