@@ -15,7 +15,7 @@ RUN node scripts/build.mjs
 FROM node:24.22.3-bookworm-slim AS exporter
 ENV NODE_ENV=production EXPORTER_HOST=0.0.0.0 EXPORTER_PORT=9464 MALLOC_ARENA_MAX=2
 WORKDIR /app
-COPY --from=build --chown=node:node /src/dist/exporter.mjs /src/dist/exporter.mjs.map /src/dist/exporterHttp.mjs /src/dist/exporterHttp.mjs.map /src/dist/dashboard.* /src/dist/uplot.* ./
+COPY --from=build --chown=node:node /src/dist/exporter.mjs /src/dist/exporter.mjs.map /src/dist/dashboard.* /src/dist/uplot.* ./
 # The event socket's directory: the user's own and closed to others, which both processes insist on.
 # A fresh named volume mounted here takes this owner and mode.
 RUN install -d -o node -g node -m 700 /run/events

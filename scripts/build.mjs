@@ -8,7 +8,6 @@ export async function buildAll() {
     entryPoints: {
       downloader: 'downloader/src/main.ts',
       exporter: 'exporter/src/main.ts',
-      exporterHttp: 'exporter/src/http/worker.ts',
     },
     outdir: 'dist',
     outExtension: { '.js': '.mjs' },

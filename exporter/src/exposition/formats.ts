@@ -1,9 +1,8 @@
 import type { ExpositionFormat } from './families.ts';
 
 /**
- * The exposition formats' content types and their negotiation: constants only, so the HTTP thread
- * can negotiate without loading prom-client or protobufjs. The text and OpenMetrics types are
- * prom-client's (exposition.test checks they still agree).
+ * The exposition formats' content types and their negotiation, apart from the renderers. The text
+ * and OpenMetrics types are prom-client's (exposition.test checks they still agree).
  */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
 import { gunzipSync } from 'node:zlib';
 import { RawEventClient } from '@dl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import { ManualClock } from '../clock.ts';
 import { loadExporterConfig } from '../config.ts';
 import { createExporter, type Exporter } from '../exporter.ts';
 import { acceptsGzip, createExporterApp } from './app.ts';
-import { localFace, remoteFace, serveFace } from './face.ts';
+import { localFace } from './face.ts';
 
 /** The exporter built in this process on a manual clock, fed through its real socket, asked through app.request(). */
 describe('exporter app, in process', () => {
@@ -193,39 +192,25 @@ describe('exporter app, in process', () => {
     expect(() => createExporterApp(localFace(exporter), { token: '' })).toThrow(/empty secret/);
   });
 
-  it('answers the same over a message channel, as it does from its own thread in the process', async () => {
-    const { port1, port2 } = new MessageChannel();
-    serveFace(localFace(exporter), port1);
-    const remote = createExporterApp(remoteFace(port2));
-    try {
-      for (const path of [
-        '/metrics',
-        '/metrics/performance',
-        '/metrics/health-score',
-        '/readyz',
-        '/metrics/live/history?since=0',
-      ]) {
-        const [here, there] = await Promise.all([app().request(path), remote.request(path)]);
-        expect(there.status, path).toBe(here.status);
-        expect(there.headers.get('content-type'), path).toBe(here.headers.get('content-type'));
-        if (path === '/metrics') expect(eventFamilies(await there.text())).toBe(eventFamilies(await here.text()));
-        else expect(await there.json(), path).toEqual(await here.json());
-      }
-      const accept = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited';
-      const proto = await remote.request('/metrics', { headers: { accept } });
-      expect(proto.headers.get('content-type')).toContain('application/vnd.google.protobuf');
-      expect((await proto.arrayBuffer()).byteLength).toBeGreaterThan(100);
-    } finally {
-      port1.close();
-      port2.close();
+  it('gzips the JSON views when asked, and answers a failed view with a 500 JSON error', async () => {
+    for (const path of ['/metrics/performance', '/metrics/health-score', '/metrics/live']) {
+      const [plain, packed] = await Promise.all([
+        app().request(path),
+        app().request(path, { headers: { 'accept-encoding': 'gzip' } }),
+      ]);
+      expect(plain.headers.get('content-encoding'), path).toBeNull();
+      expect(packed.headers.get('content-encoding'), path).toBe('gzip');
+      expect(packed.headers.get('vary'), path).toBe('Accept-Encoding');
+      const unpacked = JSON.parse(gunzipSync(Buffer.from(await packed.arrayBuffer())).toString());
+      expect(Object.keys(unpacked), path).toEqual(Object.keys(await plain.json()));
     }
-    // A failure on the main thread reaches the caller as an error, not as a hang.
-    const broken = new MessageChannel();
-    serveFace({ ...localFace(exporter), view: () => Promise.reject(new Error('boom')) }, broken.port1);
-    const failing = createExporterApp(remoteFace(broken.port2));
-    expect((await failing.request('/metrics/performance')).status).toBe(500);
-    broken.port1.close();
-    broken.port2.close();
+    const failing = createExporterApp(
+      { ...localFace(exporter), view: () => Promise.reject(new Error('boom')) },
+      { logError: () => {} },
+    );
+    const res = await failing.request('/metrics/performance');
+    expect(res.status).toBe(500);
+    expect(await res.json()).toMatchObject({ success: false, error_type: 'internal_error' });
   });
 
   it('shares one render among a storm of concurrent scrapes, and reuses it for SCRAPE_REUSE_MS', async () => {
