@@ -18,9 +18,9 @@ export const NODE_FLAGS = {
 };
 
 // Environment each service runs with, beside its flags. glibc gives every thread that mallocs an
-// arena of its own; V8's background GC threads and the exporter's HTTP thread each grew one under
-// garbage input. Two arenas (20 garbage clients): Node 20 RSS peak 87 MiB (95 with the default), Node 24
-// 122 MiB (136-150). The images set the same (Dockerfile ENV).
+// arena of its own; V8's background GC threads each grew one under garbage input. Two arenas (20
+// garbage clients, measured when the exporter still had an HTTP thread): Node 20 RSS peak 87 MiB
+// (95 with the default), Node 24 122 MiB (136-150). The images set the same (Dockerfile ENV).
 export const SERVICE_ENV = {
   downloader: {},
   exporter: { MALLOC_ARENA_MAX: '2' },
