@@ -63,4 +63,42 @@ describe('RequestAggregator', () => {
       'downloader_requests_total{endpoint="/old",method="GET",status="200",cause="none"} 1',
     );
   });
+
+  it('counts interleaved series and statuses exactly, whatever the order of events', () => {
+    const a = make();
+    const expected = new Map<string, number>();
+    let seed = 7;
+    const pick = <T>(xs: readonly T[]) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return xs[seed % xs.length] as T;
+    };
+    for (let i = 0; i < 5_000; i++) {
+      // Runs of one kind, then switches, as batches from a real emitter look.
+      const [endpoint, method, status] = [pick(['/a', '/b', '/c']), pick(['GET', 'POST'] as const), pick([200, 404, 503])];
+      const run = 1 + (i % 4);
+      for (let r = 0; r < run; r++) a.record(endpoint, method, status, 0.01, T0);
+      const key = `{endpoint="${endpoint}",method="${method}",status="${status}"`;
+      expected.set(key, (expected.get(key) ?? 0) + run);
+    }
+    const text = a.requests.render('prometheus');
+    let total = 0;
+    for (const [key, n] of expected) {
+      expect(text).toContain(`downloader_requests_total${key},cause="${status(key)}"} ${n}\n`);
+      total += n;
+    }
+    expect(total).toBe(12_500);
+  });
+
+  it('starts a swept series afresh even when it was the last one counted', () => {
+    const a = make();
+    a.record('/gone', 'GET', 200, 0.01, T0);
+    expect(a.sweep(T0 + 120_000, 90_000)).toBe(1);
+    a.record('/gone', 'GET', 200, 0.01, T0 + 130_000);
+    expect(a.seriesCount).toBe(1);
+    expect(a.requests.render('prometheus')).toContain(
+      'downloader_requests_total{endpoint="/gone",method="GET",status="200",cause="none"} 1',
+    );
+  });
 });
+
+const status = (key: string) => ({ '200': 'none', '404': 'client', '503': 'service' })[key.match(/status="(\d+)"/)?.[1] as '200'];

@@ -16,6 +16,7 @@ export interface RequestAggregatorOptions {
 }
 
 interface StatusCounters {
+  readonly key: number;
   readonly status: number;
   requests: CounterSeries;
   errors: CounterSeries | undefined;
@@ -33,6 +34,8 @@ interface RequestSeries {
   readonly statuses: Map<number, StatusCounters>;
   readonly stats: WindowedStats;
   lastSeen: number;
+  /** The status series the last event of this series counted in. */
+  lastStatus: StatusCounters | undefined;
 }
 
 /**
@@ -55,6 +58,8 @@ export class RequestAggregator {
   private readonly series = new Map<string, RequestSeries>();
   /** endpoint -> method -> series: the hot-path lookup, with no key string built per event. */
   private readonly index = new Map<string, Map<string, RequestSeries>>();
+  /** The series the last event counted in (cleared when a sweep removes series). */
+  private last: RequestSeries | undefined;
   private readonly slotMs: number;
   private readonly slots: number;
   overflowed = 0;
@@ -89,15 +94,25 @@ export class RequestAggregator {
     cause: CauseLabel = causeOf(status, undefined),
     traceId?: string,
   ): void {
-    let s = this.index.get(endpoint)?.get(method);
-    if (!s) s = this.createSeries(endpoint, method, nowMs);
+    // Consecutive events mostly share their series and status (a batch of one endpoint's traffic):
+    // the last ones found are checked first, by identity for the strings (a connection's endpoint
+    // dictionary hands out the same string each time), before any map is asked.
+    let s = this.last;
+    if (s === undefined || s.endpoint !== endpoint || s.method !== method) {
+      s = this.index.get(endpoint)?.get(method) ?? this.createSeries(endpoint, method, nowMs);
+      this.last = s;
+    }
     s.lastSeen = nowMs;
     const key = statusKey(status, cause);
-    let c = s.statuses.get(key);
-    if (!c) {
-      const labels = [s.endpoint, s.method, String(status), cause];
-      c = { status, requests: this.requests.get(labels), errors: status >= 400 ? this.errors.get(labels) : undefined };
-      s.statuses.set(key, c);
+    let c = s.lastStatus;
+    if (c === undefined || c.key !== key) {
+      c = s.statuses.get(key);
+      if (!c) {
+        const labels = [s.endpoint, s.method, String(status), cause];
+        c = { key, status, requests: this.requests.get(labels), errors: status >= 400 ? this.errors.get(labels) : undefined };
+        s.statuses.set(key, c);
+      }
+      s.lastStatus = c;
     }
     c.requests.value++;
     if (c.errors) c.errors.value++;
@@ -117,6 +132,7 @@ export class RequestAggregator {
       }
       this.responseTime.remove(s.histogram);
       this.series.delete(key);
+      if (this.last === s) this.last = undefined;
       const byMethod = this.index.get(s.endpoint);
       byMethod?.delete(s.method);
       if (byMethod?.size === 0) this.index.delete(s.endpoint);
@@ -164,6 +180,7 @@ export class RequestAggregator {
       statuses: new Map(),
       stats,
       lastSeen: nowMs,
+      lastStatus: undefined,
     };
     this.series.set(`${method}_${endpoint}`, s);
     let byMethod = this.index.get(endpoint);
