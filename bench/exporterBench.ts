@@ -1,9 +1,9 @@
 // Exporter benchmarks: ingest rate on one core (fed by a separate writer process), RSS after
 // 10 M events plus the cardinality flood.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ExporterUnderTest, repoRoot, sumSamples } from '@dl/testkit';
-import { fmt, median, type Row } from './lib.ts';
+import { cpuSeconds, fmt, median, type Row } from './lib.ts';
 
 const run = promisify(execFile);
 
@@ -53,6 +53,69 @@ export async function ingestBench(rounds: number, seconds: number): Promise<Row[
       benchmark: 'exporter ingest, one core',
       variant: 'other events (JSON.parse + zod)',
       value: `${fmt(median(rates.upstream ?? []))} events/s`,
+    },
+  ];
+}
+
+/**
+ * The exporter's CPU per event in place: request events at a steady rate, a batch every 50 ms as the
+ * downloader's emitter writes them, the exporter alone on core 1 and the writer on core 0. At full
+ * speed an event costs a quarter of what it costs here, woken for each batch with cold caches:
+ * this is the figure a request pays.
+ */
+export async function steadyBench(rounds: number, seconds: number, rate = 25_000): Promise<Row[]> {
+  const perEvent: Record<'binary' | 'request', number[]> = { binary: [], request: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const kind of ['binary', 'request'] as const) {
+      const exp = await pinnedExporter();
+      try {
+        const w = spawn(
+          'taskset',
+          [
+            '-c',
+            '0',
+            process.execPath,
+            '--import',
+            'tsx',
+            'bench/ingestWriter.ts',
+            exp.socketPath,
+            'steady',
+            String(seconds),
+            kind,
+            String(rate),
+          ],
+          { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        let out = '';
+        let cpu0 = 0;
+        const events = await new Promise<number>((resolve, reject) => {
+          w.stdout.on('data', (d: Buffer) => {
+            out += d;
+            if (!cpu0 && out.includes('"phase":"measure"')) cpu0 = cpuSeconds(exp.process.pid);
+          });
+          w.once('exit', (code) => {
+            const last = JSON.parse(out.trim().split('\n').at(-1) as string) as { events?: number };
+            if (code !== 0 || !last.events) reject(new Error(`steady writer: exit ${code}, ${out}`));
+            else resolve(last.events);
+          });
+        });
+        perEvent[kind].push(((cpuSeconds(exp.process.pid) - cpu0) / events) * 1e6);
+      } finally {
+        await exp.stop();
+      }
+    }
+  }
+  const variant = (what: string) => `${what}, ${fmt(rate)} events/s in batches every 50 ms (median of ${rounds} x ${seconds} s)`;
+  return [
+    {
+      benchmark: 'exporter CPU per event, in place',
+      variant: variant('binary frames'),
+      value: `${fmt(median(perEvent.binary), 2)} us`,
+    },
+    {
+      benchmark: 'exporter CPU per event, in place',
+      variant: variant('NDJSON'),
+      value: `${fmt(median(perEvent.request), 2)} us`,
     },
   ];
 }

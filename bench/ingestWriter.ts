@@ -4,10 +4,14 @@
 //   ingestWriter <socket> rate <seconds> <request|binary|upstream>   events/s over `seconds` after 1 s
 //                                                 warm-up (`binary`: request events as binary frames)
 //   ingestWriter <socket> count <n> <request|flood>          sends exactly n lines, waits for their ack
+//   ingestWriter <socket> steady <seconds> <request|binary> <events/s>   request events at a steady
+//                                                 rate, a batch every 50 ms as the emitter writes them; prints
+//                                                 {"phase":"measure"} after 2 s of warm-up, then the events
+//                                                 sent over the `seconds` after it once all are acknowledged
 import net from 'node:net';
 import { BINARY_ENCODING, encodeEvent, writeEndpointFrame, writeRequestFrame } from '@dl/shared';
 
-const [path, mode = 'rate', amountArg = '5', kind = 'request'] = process.argv.slice(2);
+const [path, mode = 'rate', amountArg = '5', kind = 'request', rateArg = '25000'] = process.argv.slice(2);
 const amount = Number(amountArg);
 const endpoints = ['/health', '/{url}', '/batch', '/jobs/{job_id}/status', '/jobs/{job_id}/results'];
 
@@ -88,6 +92,49 @@ socket.on('connect', async () => {
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, amount * 1000));
     done({ eventsPerSecond: (acked - a0) / ((performance.now() - t0) / 1000) });
+    return;
+  }
+  if (mode === 'steady') {
+    const rate = Number(rateArg);
+    if (kind === 'binary') socket.write(binaryOpening());
+    const frames = Buffer.alloc(1 << 20);
+    let sent = 0;
+    let measuredFrom = -1;
+    const t0 = performance.now();
+    const warmUntil = t0 + 2_000;
+    const endAt = warmUntil + amount * 1000;
+    // A batch every 50 ms (the emitter's default flush): the events due by now, stamped now.
+    await new Promise<void>((resolve) => {
+      const tick = setInterval(() => {
+        const now = performance.now();
+        if (measuredFrom < 0 && now >= warmUntil) {
+          measuredFrom = sent;
+          process.stdout.write('{"phase":"measure"}\n');
+        }
+        if (now >= endAt) {
+          clearInterval(tick);
+          resolve();
+          return;
+        }
+        const due = Math.floor(((now - t0) / 1000) * rate) - sent;
+        const ts = Date.now();
+        if (kind === 'binary') {
+          let p = 0;
+          for (let i = 0; i < due; i++) {
+            const d = Math.round(Math.exp(-3 + Math.sin(sent + i) * 2) * 1e6) / 1e6;
+            p = writeRequestFrame(frames, p, 0, 'GET', 200, d, ts);
+          }
+          socket.write(Buffer.from(frames.subarray(0, p)));
+        } else {
+          let text = '';
+          for (let i = 0; i < due; i++) text += line(sent + i).replace(/"endpoint":"[^"]*"/, '"endpoint":"/health"');
+          socket.write(text);
+        }
+        sent += due;
+      }, 50);
+    });
+    while (acked < sent) await new Promise<void>((r) => ackWaiters.push(r));
+    done({ events: sent - measuredFrom });
     return;
   }
   // A repeating chunk for plain request lines; fresh lines for the flood (each endpoint once).

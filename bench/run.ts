@@ -3,7 +3,7 @@ import { cpus } from 'node:os';
 import { buildAll } from '../scripts/build.mjs';
 import { delayBench } from './delayBench.ts';
 import { downloaderBench } from './downloaderBench.ts';
-import { ingestBench, memoryBench } from './exporterBench.ts';
+import { ingestBench, memoryBench, steadyBench } from './exporterBench.ts';
 import { fleetBench } from './fleetBench.ts';
 import { loadGenerator, printTable, type Row } from './lib.ts';
 import { overheadBench } from './overhead.ts';
@@ -17,6 +17,7 @@ await buildAll();
 const suites: Record<string, () => Promise<Row[]>> = {
   overhead: () => overheadBench(quick ? 2 : 10, quick ? 1 : 2),
   ingest: () => ingestBench(quick ? 1 : 3, quick ? 2 : 5),
+  steady: () => steadyBench(quick ? 1 : 3, quick ? 10 : 20),
   render: () => renderBench(quick ? 5 : 30),
   fleet: async () => fleetBench(quick ? 20_000 : 100_000),
   delay: () => delayBench(quick ? 20 : 100),

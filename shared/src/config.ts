@@ -193,7 +193,7 @@ export const transportEnv = {
   EVENTS_ACK_MS: env
     .int(100, 1, 1000)
     .about(
-      "the exporter acknowledges a socket connection's events at most this often; the downloader's buffer check counts on it",
+      "the exporter acknowledges a socket connection's events within this long of reading them, with the read of a later batch when one comes (so at most twice in this time); the downloader's buffer check counts on it",
     ),
   REDIS_URL: env
     .optionalUrl(['redis', 'rediss'])

@@ -162,12 +162,16 @@ export class SocketReceiver implements EventSource {
           );
         }
       }
-      if (ackTimer) return;
-      // Batches arriving further apart than the delay are acknowledged at once (no extra wakeup);
-      // a stream of chunks is acknowledged once per delay, counted from the last acknowledgement.
+      // Acknowledged within `delay` of reading, in the wakeup of a read whenever one comes at least
+      // half the delay after the last acknowledgement: a stream of batches (every 50 ms by default) is
+      // acknowledged as it is read and never wakes the exporter for a timer. An idle process woken
+      // on this VM costs about as much as a batch of a thousand events; measured with 10 events every
+      // 50 ms, the exporter used 30 ms of CPU a second with a timer per acknowledgement, 20 without.
       const since = performance.now() - lastAckAt;
-      if (since >= delay) ack();
-      else ackTimer = setTimeout(ack, delay - since);
+      if (since >= delay / 2) {
+        clearTimeout(ackTimer);
+        ack();
+      } else if (!ackTimer) ackTimer = setTimeout(ack, delay - since);
     });
     socket.on('end', () => {
       ended = true;
