@@ -147,6 +147,21 @@ describe('many clients', () => {
     expect(sumSamples(m, 'exporter_socket_connections')).toBe(5);
     for (const c of clients) c.close();
   });
+
+  it('counts every open connection in process_open_fds (listed off the event loop)', async () => {
+    await waitFor('no client connected', async () => sumSamples(await exp.metrics(), 'exporter_socket_connections') === 0, 5_000);
+    const before = sumSamples(await exp.metrics(), 'process_open_fds');
+    const clients = await Promise.all(Array.from({ length: 20 }, () => RawEventClient.connect(exp.socketPath)));
+    await waitFor(
+      '20 clients connected',
+      async () => sumSamples(await exp.metrics(), 'exporter_socket_connections') === 20,
+      5_000,
+    );
+    const during = sumSamples(await exp.metrics(), 'process_open_fds');
+    for (const c of clients) c.close();
+    expect(before).toBeGreaterThan(0);
+    expect(during - before).toBe(20);
+  });
 });
 
 describe('acknowledgements while lines keep arriving', () => {
