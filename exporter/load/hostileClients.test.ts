@@ -67,7 +67,7 @@ describe('20 garbage clients for 20 s', () => {
   // peak 76-77, so within 32 MiB of idle and under issue 10's 100 MiB. Node 24 starts at 74-77 MiB
   // (its binary is larger) and grows 30-36 MiB: about 12 MiB as soon as one client sends garbage of
   // any kind (the code that handles it, socket read slabs), more with each kind and client. Peak
-  // 104-113 MiB: held to 48 MiB over idle there (docs/benchmarks.md, "Hostile clients").
+  // 98-113 MiB: held to 48 MiB over idle there (docs/benchmarks.md, "Hostile clients").
   const major = Number(process.versions.node.split('.')[0]);
   const growth = major < 24 ? 32 : 48;
   it(`keep the exporter within ${growth} MiB of idle (and 100 MiB before Node 24), and a clean client is still counted exactly`, async () => {
