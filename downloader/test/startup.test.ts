@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { repoRoot } from '@dl/testkit';
@@ -173,6 +174,26 @@ describe('the exporter and its socket directory', () => {
       expect(r.code).toBe(1);
       expect(r.reason).toBe(`cannot start: EVENTS_SOCKET: ${dir} is open to others (mode 777; it must be 700)`);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an HTTP port already in use: one line naming it, exit 1', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as net.AddressInfo).port;
+    const dir = mkdtempSync(resolve(tmpdir(), 'port-taken-'));
+    chmodSync(dir, 0o700);
+    try {
+      const r = run('exporter', {
+        EVENTS_SOCKET: resolve(dir, 'events.sock'),
+        EXPORTER_PORT: String(port),
+        EXPORTER_HOST: '127.0.0.1',
+      });
+      expect(r.code).toBe(1);
+      expect(r.reason).toBe(`cannot listen on EXPORTER_HOST:EXPORTER_PORT 127.0.0.1:${port}: EADDRINUSE`);
+    } finally {
+      taken.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -44,7 +44,11 @@ const http = serve({ fetch: app.fetch, port: config.EXPORTER_PORT, hostname: con
   process.send?.('ready');
   process.channel?.unref();
 });
-http.on('error', (err: NodeJS.ErrnoException) => fail(`cannot listen: ${`${err.code ?? ''} ${err.message}`.trim()}`));
+http.on('error', (err: NodeJS.ErrnoException) =>
+  fail(
+    `cannot listen on EXPORTER_HOST:EXPORTER_PORT ${config.EXPORTER_HOST}:${config.EXPORTER_PORT}: ${err.code ?? err.message}`,
+  ),
+);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
