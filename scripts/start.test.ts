@@ -60,7 +60,11 @@ describe('npm start (scripts/start.mjs)', () => {
       DOWNLOADER_STATS_URL: `http://127.0.0.1:${adminPort}/internal/stats`,
     });
     running.push(s);
-    await waitFor('the downloader', async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok || undefined, 60_000);
+    await waitFor('the downloader', async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok || undefined, 60_000).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}\nwhat the services said:\n${s.output()}`);
+      },
+    );
     for (let i = 0; i < 2; i++) await fetch(`http://127.0.0.1:${port}/health`);
     // Three /health answers (the wait's attempts before the downloader listened were refused): the
     // exporter counts exactly three.

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,17 +7,42 @@ import { NODE_FLAGS, SERVICE_ENV } from '../../scripts/nodeFlags.mjs';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** A port that was free a moment ago (the OS picks it). */
+/**
+ * Ports for services under test are picked below the kernel's ephemeral range, where every
+ * outgoing connection takes its local port, in a block of its own for each test worker, and never
+ * twice in one process. Asking the kernel for port 0 and releasing it (as this did) lets the port
+ * go to another suite's connection, or back to the next call, before the service binds it: the
+ * service then fails with EADDRINUSE, or a downloader gets the same PORT and ADMIN_PORT.
+ */
+const EPHEMERAL_LOW = (() => {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+})();
+const PORT_BLOCKS = 16;
+const PORT_BLOCK = Math.floor((EPHEMERAL_LOW - 10_000) / PORT_BLOCKS);
+/** Vitest numbers its workers from 1 (their children inherit it); anything else takes block 0. */
+const portBlock = process.env.VITEST_POOL_ID ? ((Number(process.env.VITEST_POOL_ID) - 1) % (PORT_BLOCKS - 1)) + 1 : 0;
+/** Processes sharing a block (a worker and a child it starts) start at different places in it. */
+let nextPort = (process.pid * 97) % PORT_BLOCK;
+
+/** A port that no other test worker picks, free when picked, and not handed out before by this process. */
 export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = net.createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => res(port));
-    });
-  });
+  for (let tries = 0; tries < PORT_BLOCK; tries++) {
+    const port = 10_000 + portBlock * PORT_BLOCK + (nextPort++ % PORT_BLOCK);
+    if (await canBind(port)) return port;
+  }
+  throw new Error(`no free port in ${10_000 + portBlock * PORT_BLOCK}+${PORT_BLOCK}`);
 }
+
+const canBind = (port: number) =>
+  new Promise<boolean>((res) => {
+    const srv = net.createServer();
+    srv.once('error', () => res(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
+  });
 
 export async function waitFor<T>(
   what: string,
