@@ -13,7 +13,7 @@ COPY . .
 RUN node scripts/build.mjs
 
 FROM node:24.22.3-bookworm-slim AS exporter
-ENV NODE_ENV=production EXPORTER_HOST=0.0.0.0 EXPORTER_PORT=9464 MALLOC_ARENA_MAX=2
+ENV NODE_ENV=production EXPORTER_HOST=0.0.0.0 EXPORTER_PORT=9464 MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536
 WORKDIR /app
 COPY --from=build --chown=node:node /src/dist/exporter.mjs /src/dist/exporter.mjs.map /src/dist/dashboard.* /src/dist/uplot.* ./
 # The event socket's directory: the user's own and closed to others, which both processes insist on.

@@ -12,7 +12,7 @@ export const exporterEnv = {
   ...logEnv,
   EVENTS_SOCKET_MODE: env.fileMode(0o600).about('file mode of the socket the exporter creates'),
   EVENTS_GARBAGE_BYTES_PER_S: env
-    .int(1_048_576, 0, 1_073_741_824)
+    .int(262_144, 0, 1_073_741_824)
     .about(
       'per socket connection, bytes of rejected input a second before its reading pauses until the second is over (`0`: no limit)',
     ),
