@@ -82,7 +82,7 @@ export interface FetchFigures {
 }
 
 export interface HealthSnapshot {
-  /** False when the last poll of the downloader failed: score 0, status `down`. */
+  /** False when the downloader is unreachable (`Poller.reachable`): score 0, status `down`. */
   downloaderUp: boolean;
   windowSeconds: number;
   requests: number;

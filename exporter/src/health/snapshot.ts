@@ -25,7 +25,7 @@ export function takeSnapshot(src: SnapshotSources, nowMs: number): HealthSnapsho
   const pools = POOLS.map((p) => stats?.pools?.[p]).filter((p) => p !== undefined);
   const lag = src.eventLag.window(src.windowMs, nowMs).sketch;
   return {
-    downloaderUp: src.downloader.up,
+    downloaderUp: src.downloader.reachable,
     windowSeconds: src.windowMs / 1000,
     requests: traffic.sketch.count,
     serviceErrors: traffic.serviceErrors,

@@ -44,4 +44,16 @@ describe('Poller logging', () => {
     await p.pollNow();
     expect(lines).toEqual(['exporter: polling downloader failed: ECONNREFUSED', 'exporter: downloader is reachable again']);
   });
+
+  it('counts a target unreachable after two failed polls in a row, not one, and never before it first answered', async () => {
+    const { p } = poller([false, true, false, false, true]);
+    const seen: boolean[] = [];
+    for (let i = 0; i < 5; i++) {
+      await p.pollNow();
+      seen.push(p.reachable);
+    }
+    // Not up yet; up; one failure (still reachable); two in a row (unreachable); up again.
+    expect(seen).toEqual([false, true, true, false, true]);
+    expect(p.failedInARow).toBe(0);
+  });
 });

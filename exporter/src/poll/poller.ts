@@ -24,7 +24,10 @@ const STARTUP_GRACE_MS = 5_000;
  * target is up; logs only changes of state, so a target that stays down costs one line.
  */
 export class Poller<T> {
+  /** Whether the last poll succeeded. */
   up = false;
+  /** Polls failed since the last success. */
+  failedInARow = 0;
   value: T | undefined;
   lastSuccessAt: number | undefined;
   /** The good value before `value`, for rates between two polls. */
@@ -37,6 +40,16 @@ export class Poller<T> {
   private loggedDown = false;
   private stopped = false;
   private readonly log: (message: string) => void;
+
+  /**
+   * Whether the target counts as reachable: it answered the last poll, or it has answered before and
+   * only the last poll failed. One slow answer is not an outage; two failures in a row are (a target
+   * that fails is polled again within a second, so a stopped one counts as unreachable within an
+   * interval and a second).
+   */
+  get reachable(): boolean {
+    return this.up || (this.everUp && this.failedInARow < 2);
+  }
 
   constructor(private readonly options: PollerOptions<T>) {
     this.log = options.log ?? ((m) => console.error(m));
@@ -75,6 +88,7 @@ export class Poller<T> {
       this.loggedDown = false;
       this.everUp = true;
       this.up = true;
+      this.failedInARow = 0;
       this.lastError = undefined;
       ok = true;
     } catch (err) {
@@ -86,6 +100,7 @@ export class Poller<T> {
         this.loggedDown = true;
       }
       this.up = false;
+      this.failedInARow++;
       this.lastError = reason;
     } finally {
       this.options.observer.polled(this.options.target, (performance.now() - started) / 1000, ok);
