@@ -1,5 +1,5 @@
 import { launchExporter } from './exporterProcess.ts';
-import { parseMetrics } from './metricsText.ts';
+import { parseMetrics, sumSamples } from './metricsText.ts';
 import { freePort, getJson, type RunningProcess, startService, waitFor } from './processes.ts';
 import { privateSocketPath, removeSocketDir } from './socketPath.ts';
 
@@ -38,6 +38,13 @@ export class SystemUnderTest {
     [this.port, this.adminPort, this.exporterPort] = await Promise.all([freePort(), freePort(), freePort()]);
     await this.startExporter();
     await this.startDownloader();
+    // The exporter starts first, so its first poll of the downloader failed; until one succeeds its
+    // health score says `down`. A suite starts once the exporter has seen the downloader.
+    await waitFor(
+      'the exporter polling the downloader',
+      async () => sumSamples(await this.metrics(), 'downloader_component_up', { component: 'downloader' }) === 1 || undefined,
+      10_000,
+    );
     return this;
   }
 
