@@ -22,10 +22,12 @@ export async function buildAll() {
     // Libraries that tell errors apart by class name (proxy-chain's RequestError) need the names
     // kept when the bundle renames a clashing class.
     keepNames: true,
-    // No comments or indentation: V8 keeps each module's source text in memory, and one non-ASCII
-    // character in a comment (zod has some) makes it keep the whole bundle as UTF-16, twice the size.
-    // Names stay, and the source map maps stack traces back to the sources.
-    minifyWhitespace: true,
+    // Minified: V8 keeps each module's source text in memory (one non-ASCII character in a comment,
+    // and zod has some, makes it keep the whole bundle as UTF-16, twice the size), and each scope's
+    // names with it. Renaming the identifiers too took the exporter's bundle from 1.05 to 0.70 MB and
+    // its idle RSS down 2 MiB (Node 24). `keepNames` keeps every function's and class's `name`; stack
+    // traces show the short names, and the linked source map maps them back to the sources.
+    minify: true,
     logLevel: 'warning',
     // Loaded at run time from node_modules: it finds its own files and the browser protocol there.
     external: ['playwright-core'],
