@@ -15,9 +15,15 @@ const [path, mode = 'rate', amountArg = '5', kind = 'request', rateArg = '25000'
 const amount = Number(amountArg);
 const endpoints = ['/health', '/{url}', '/batch', '/jobs/{job_id}/status', '/jobs/{job_id}/results'];
 
-function line(i: number): string {
+/**
+ * The timestamp of the i-th event of a repeating chunk: a millisecond every 1,000 events, as events
+ * written at 1 M a second would carry (the exporter observes a run of equal delays at once).
+ */
+const chunkEpoch = Date.now();
+const chunkTs = (i: number) => chunkEpoch + Math.floor(i / 1000);
+
+function line(i: number, ts = chunkTs(i)): string {
   const d = Math.round(Math.exp(-3 + Math.sin(i) * 2) * 1e6) / 1e6;
-  const ts = Date.now();
   if (kind === 'upstream')
     return `{"v":1,"kind":"upstream","ts":${ts},"outcome":"ok","status":200,"duration_s":${d},"retries":0}\n`;
   const endpoint = kind === 'flood' ? `/flood/${i}` : endpoints[i % 5];
@@ -49,7 +55,7 @@ function binaryChunk(): Buffer {
   let p = 0;
   for (let i = 0; p < 256 * 1024; i++) {
     const d = Math.round(Math.exp(-3 + Math.sin(i) * 2) * 1e6) / 1e6;
-    p = writeRequestFrame(b, p, i % 5, 'GET', i % 50 === 0 ? 500 : 200, d, Date.now());
+    p = writeRequestFrame(b, p, i % 5, 'GET', i % 50 === 0 ? 500 : 200, d, chunkTs(i));
   }
   return b.subarray(0, p);
 }
@@ -103,7 +109,9 @@ socket.on('connect', async () => {
     const t0 = performance.now();
     const warmUntil = t0 + 2_000;
     const endAt = warmUntil + amount * 1000;
-    // A batch every 50 ms (the emitter's default flush): the events due by now, stamped now.
+    // A batch every 50 ms (the emitter's default flush): the events due by now, stamped evenly over
+    // the time since the previous batch, as requests finishing at a steady rate would be.
+    let previousTs = Date.now();
     await new Promise<void>((resolve) => {
       const tick = setInterval(() => {
         const now = performance.now();
@@ -118,18 +126,20 @@ socket.on('connect', async () => {
         }
         const due = Math.floor(((now - t0) / 1000) * rate) - sent;
         const ts = Date.now();
+        const tsOf = (i: number) => previousTs + Math.floor(((ts - previousTs) * (i + 1)) / due);
         if (kind === 'binary') {
           let p = 0;
           for (let i = 0; i < due; i++) {
             const d = Math.round(Math.exp(-3 + Math.sin(sent + i) * 2) * 1e6) / 1e6;
-            p = writeRequestFrame(frames, p, 0, 'GET', 200, d, ts);
+            p = writeRequestFrame(frames, p, 0, 'GET', 200, d, tsOf(i));
           }
           socket.write(Buffer.from(frames.subarray(0, p)));
         } else {
           let text = '';
-          for (let i = 0; i < due; i++) text += line(sent + i).replace(/"endpoint":"[^"]*"/, '"endpoint":"/health"');
+          for (let i = 0; i < due; i++) text += line(sent + i, tsOf(i)).replace(/"endpoint":"[^"]*"/, '"endpoint":"/health"');
           socket.write(text);
         }
+        previousTs = ts;
         sent += due;
       }, 50);
     });

@@ -38,19 +38,19 @@ export class DDSketch {
     return value < DDSketch.MIN_VALUE ? Number.NEGATIVE_INFINITY : Math.ceil(Math.log(value) / this.lnGamma);
   }
 
-  /** Adds `value` whose bin `indexOf` already computed. */
-  acceptAt(value: number, index: number): void {
-    this.count++;
-    this.sum += value;
+  /** Adds `value`, `n` times over, whose bin `indexOf` already computed. */
+  acceptAt(value: number, index: number, n = 1): void {
+    this.count += n;
+    this.sum += n === 1 ? value : value * n;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
     if (index === Number.NEGATIVE_INFINITY) {
-      this.zeros++;
+      this.zeros += n;
       return;
     }
     let slot = index - this.offset;
     if (slot < 0 || slot >= this.counts.length) slot = this.grow(index);
-    this.counts[slot] = (this.counts[slot] as number) + 1;
+    this.counts[slot] = (this.counts[slot] as number) + n;
   }
 
   /** Adds every value of `other` (same alpha). */

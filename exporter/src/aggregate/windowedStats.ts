@@ -41,19 +41,20 @@ export class WindowedStats {
     this.ring = new Array(slots);
   }
 
-  record(durationS: number, status: number, cause: CauseLabel, nowMs: number): void {
+  /** One value (`n` equal ones: the event delays of one batch that share a timestamp). */
+  record(durationS: number, status: number, cause: CauseLabel, nowMs: number, n = 1): void {
     const bin = this.lifetime.indexOf(durationS);
-    this.lifetime.acceptAt(durationS, bin);
+    this.lifetime.acceptAt(durationS, bin, n);
     const slot = this.slotAt(nowMs);
-    slot.sketch.acceptAt(durationS, bin);
-    if (durationS <= this.apdexT) slot.satisfied++;
-    else if (durationS <= 4 * this.apdexT) slot.tolerating++;
+    slot.sketch.acceptAt(durationS, bin, n);
+    if (durationS <= this.apdexT) slot.satisfied += n;
+    else if (durationS <= 4 * this.apdexT) slot.tolerating += n;
     if (status >= 400) {
-      this.lifetimeErrors++;
-      slot.errors++;
+      this.lifetimeErrors += n;
+      slot.errors += n;
     }
-    if (cause === 'service') slot.serviceErrors++;
-    else if (cause === 'target') slot.targetErrors++;
+    if (cause === 'service') slot.serviceErrors += n;
+    else if (cause === 'target') slot.targetErrors += n;
   }
 
   /** The slots covering the last `windowMs` (rounded up to whole slots, current one included). */

@@ -155,11 +155,12 @@ export class HistogramFamily implements Family {
     return s;
   }
 
-  observe(s: HistogramSeries, value: number): void {
+  /** Counts `value` (`n` times over). */
+  observe(s: HistogramSeries, value: number, n = 1): void {
     const i = this.bucketOf(value);
-    s.buckets[i] = (s.buckets[i] as number) + 1;
-    s.sum += value;
-    s.count++;
+    s.buckets[i] = (s.buckets[i] as number) + n;
+    s.sum += n === 1 ? value : value * n;
+    s.count += n;
   }
 
   /**

@@ -77,4 +77,28 @@ describe('LineDecoder', () => {
     expect(times).toEqual([NOW + 1000, NOW + 1000, NOW + 1000, NOW + 1000, NOW + 2000]);
     expect(decoder.delay.render('prometheus')).toContain('exporter_event_delay_seconds_bucket{le="1"} 4');
   });
+
+  it('observes the delays of a chunk exactly as one by one: every event counted, runs of one ts included', () => {
+    // Runs of equal ts (several events in one millisecond), a ts that comes back after another, an
+    // event from the future (delay 0), and a run that ends with the chunk, then one outside any chunk.
+    const tss = [NOW - 20, NOW - 20, NOW - 20, NOW - 3000, NOW - 20, NOW + 5, NOW + 5, NOW - 400, NOW - 400];
+    const line = (ts: number) =>
+      `{"v":1,"kind":"request","ts":${ts},"endpoint":"/h","method":"GET","status":200,"duration_s":0.5}`;
+    const { decoder } = recorder();
+    decoder.chunk(() => {
+      for (const ts of tss) feed(decoder, line(ts));
+    });
+    // Seen as the chunk ends (a scrape may come next), its last run included.
+    expect(decoder.delay.render('prometheus')).toContain('exporter_event_delay_seconds_count 9');
+    feed(decoder, line(NOW - 400));
+    const single = recorder().decoder;
+    for (const ts of [...tss, NOW - 400]) single.chunk(() => feed(single, line(ts)));
+    expect(decoder.delay.render('prometheus')).toBe(single.delay.render('prometheus'));
+    expect(decoder.delay.render('prometheus')).toContain('exporter_event_delay_seconds_count 10');
+    expect(decoder.delay.render('prometheus')).toContain('exporter_event_delay_seconds_bucket{le="0.025"} 6');
+    const [a, b] = [decoder, single].map((d) => d.recentDelay.window(60_000, NOW).sketch);
+    expect(a?.count).toBe(10);
+    for (const q of [0.1, 0.5, 0.9, 0.99]) expect(a?.quantile(q)).toBe(b?.quantile(q));
+    expect(a?.sum).toBeCloseTo(0.02 * 4 + 3 + 0.4 * 3, 12);
+  });
 });

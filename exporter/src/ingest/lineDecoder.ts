@@ -96,6 +96,7 @@ export class LineDecoder {
     try {
       return read();
     } finally {
+      this.observeRun();
       this.chunkNow = 0;
     }
   }
@@ -135,10 +136,38 @@ export class LineDecoder {
     this.deps.next.event(event, now);
   }
 
+  /**
+   * Within a chunk every event is aggregated at the same time, and events written in the same
+   * millisecond carry the same `ts`: their delays are equal. A run of them is observed once, with its
+   * count, when the run ends or the chunk does (a batch of 1,250 events spans about 50 values), so the
+   * histogram and the window's sketch count every event without a logarithm each (a fifth of the
+   * exporter's CPU per event at full speed when each was observed on its own).
+   */
+  private runNow = 0;
+  private runTs = 0;
+  private runLength = 0;
+
   private observeDelay(now: number, ts: number): void {
-    const delay = now > ts ? (now - ts) / 1000 : 0;
-    this.delay.observe(this.delaySeries, delay);
-    this.recentDelay.record(delay, 0, 'none', now);
+    if (this.runLength > 0 && ts === this.runTs && now === this.runNow) {
+      this.runLength++;
+      return;
+    }
+    this.observeRun();
+    this.runNow = now;
+    this.runTs = ts;
+    this.runLength = 1;
+    if (this.chunkNow === 0) this.observeRun(); // outside a chunk: nothing would end the run
+  }
+
+  /** Observes the pending run of equal delays, if any. */
+  private observeRun(): void {
+    const n = this.runLength;
+    if (n === 0) return;
+    this.runLength = 0;
+    const now = this.runNow;
+    const delay = now > this.runTs ? (now - this.runTs) / 1000 : 0;
+    this.delay.observe(this.delaySeries, delay, n);
+    this.recentDelay.record(delay, 0, 'none', now, n);
   }
 
   private cacheVisitor(received: CounterSeries): CacheVisitor {
