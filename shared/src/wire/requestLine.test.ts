@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeEvent, encodeEvent } from '../codec.ts';
 import { CACHE_RESULTS, ERROR_TYPE_NAMES, FORMATS, HTTP_METHODS } from '../vocabulary.ts';
 import { readCacheLine } from './cacheLine.ts';
-import { encodeRequestLine, readRequestLine } from './requestLine.ts';
+import { encodeRequestLine, RequestLineReader, readRequestLine } from './requestLine.ts';
 
 const pick = <T>(r: () => number, xs: readonly T[]) => xs[Math.floor(r() * xs.length)] as T;
 /** Mostly one of the first `valid` entries (the valid ones), sometimes anything. */
@@ -177,6 +177,24 @@ describe('readRequestLine (fast path) agrees with JSON.parse + zod', () => {
       status: 404,
       duration_s: 0.0001235,
     });
+  });
+});
+
+describe('RequestLineReader endpoint cache', () => {
+  it('names each endpoint by its own bytes: hash collisions, reused buffers', () => {
+    // "/Aa" and "/BB" hash alike (31-multiplier string hash); the cache keeps the first.
+    const reader = new RequestLineReader();
+    const line = (endpoint: string) =>
+      `{"v":1,"kind":"request","ts":1764000000000,"endpoint":"${endpoint}","method":"GET","status":200,"duration_s":0.5}`;
+    const buffer = Buffer.alloc(200);
+    const endpoints: string[] = [];
+    for (const endpoint of ['/Aa', '/BB', '/Aa', '/BB', '/health', '/Aa']) {
+      // One buffer, overwritten line after line, as a transport reuses its read buffer.
+      const n = buffer.write(line(endpoint));
+      expect(reader.read(buffer, 0, n, (_ts, e) => endpoints.push(e))).toBe(true);
+      buffer.fill(0x2f);
+    }
+    expect(endpoints).toEqual(['/Aa', '/BB', '/Aa', '/BB', '/health', '/Aa']);
   });
 });
 
