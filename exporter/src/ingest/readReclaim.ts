@@ -1,6 +1,6 @@
 /**
- * Frees the memory of socket reads once they have been consumed. Every chunk Node reads from a
- * socket is an ArrayBuffer outside V8's heap. V8 collects for external memory only after it has
+ * Frees the memory of socket reads (and of the Redis stream's entries, which are the same) once they
+ * have been consumed. Every chunk Node reads from a socket is an ArrayBuffer outside V8's heap. V8 collects for external memory only after it has
  * grown 64 MiB since the last collection, and a chunk adds a hundred-odd bytes to the exporter's
  * 1 MiB young generation, so under a flood of input dead chunks pile up to 64 MiB before a
  * collection frees them, and RSS swings with them. A minor collection after every
@@ -22,7 +22,7 @@ export const RECLAIM_EVERY_BYTES = 2 ** 20;
 const collect = (globalThis as { gc?: (options: { type: 'minor' }) => void }).gc;
 let readSince = 0;
 
-/** Counts `bytes` read from a socket and consumed; runs a minor collection every RECLAIM_EVERY_BYTES. */
+/** Counts `bytes` read and consumed; runs a minor collection every RECLAIM_EVERY_BYTES. */
 export function reclaimReads(bytes: number): void {
   readSince += bytes;
   if (readSince < RECLAIM_EVERY_BYTES) return;
