@@ -22,8 +22,8 @@ export const downloaderEnv = {
   ...transportEnv,
   ...logEnv,
   EVENTS_STREAM_MAXLEN: env.int(100_000, 1_000, 100_000_000).about('approximate cap on the stream (`XADD MAXLEN ~`)'),
-  EVENTS_BUFFER_EVENTS: env.int(10_000, 1, 10_000_000).about('emitter buffer cap in events (unacknowledged included)'),
-  EVENTS_BUFFER_BYTES: env.int(4 * 1024 * 1024, 1024, 1024 * 1024 * 1024).about('emitter buffer cap in bytes'),
+  EVENTS_BUFFER_EVENTS: env.int(50_000, 1, 10_000_000).about('emitter buffer cap in events (unacknowledged included)'),
+  EVENTS_BUFFER_BYTES: env.int(8 * 1024 * 1024, 1024, 1024 * 1024 * 1024).about('emitter buffer cap in bytes'),
   EVENTS_DROP_REPORT_S: env.seconds(10, 0.05, 3600).about('how often drops are reported in a `dropped` event while they happen'),
   EVENTS_FLUSH_MS: env
     .int(50, 1, 1000)
@@ -32,7 +32,7 @@ export const downloaderEnv = {
     .oneOf(['binary', 'ndjson'] as const, 'binary')
     .about('how events cross the socket: compact binary frames, or NDJSON lines (the Redis stream always carries NDJSON)'),
   EVENTS_PEAK_RATE: env
-    .int(20_000, 1, 10_000_000)
+    .int(100_000, 1, 10_000_000)
     .about(
       'events a second the buffer must absorb at peak: start-up refuses a buffer under 2 x this x (`EVENTS_FLUSH_MS` + `EVENTS_ACK_MS`)',
     ),
