@@ -1,16 +1,19 @@
 // What telemetry costs a request, both processes counted. Every comparison is one downloader process
-// against itself (bench/switchedServer.ts, switched on and off between runs): on this VM two
-// processes of one build differ by more than the 3 % being measured, one process over time does not.
+// against itself (bench/switchedServer.ts), switching itself on and off every 100 ms through one wrk
+// run: on this VM two processes of one build differ by more than the 3 % being measured, and runs
+// of whole seconds of one process strayed by 10 %; alternating within one run, host drift cancels.
 // Processes: socket with binary frames (its exporter on the downloader's core, a sidecar sharing its
 // pod's CPU, then the same exporter moved to the other core), socket with NDJSON, the Redis stream
 // (the Redis server's CPU counted too), an in-process prom-client middleware, and an A/A process whose
 // on and off are the same code (the resolution of the method). Off means the downloader's
-// composition with EVENTS_TRANSPORT=off and its exporter stopped (SIGSTOP): no sidecar at all.
-// Two workloads: `GET /health` (one event) and a cached small-page download (a request and a cache
-// event). CPU is every thread of every process involved (/proc/PID/task/<tid>/schedstat). Downloaders
-// run on core 1, wrk on core 0. Each round measures every process off and on, in ABBA order
-// (off-on, then on-off), each run after an unmeasured second; a ratio is on over off of the same
-// process in the same round, and the table gives the median over rounds.
+// composition with EVENTS_TRANSPORT=off and its exporter stopped (the process SIGSTOPs it for each
+// off phase and continues it for each on phase): no sidecar at all, and every microsecond the
+// exporter spends, backlog included, falls in on phases. Two workloads: `GET /health` (one event)
+// and a cached small-page download (a request and a cache event). The downloader reads its own CPU
+// (all threads) at each switch; the exporter's and Redis's (every thread, /proc/PID/task/<tid>/schedstat)
+// over the whole run are charged to on, idle time in off phases included. Downloaders run on core 1,
+// wrk on core 0. A ratio is on over off within one run; the table gives the median over the runs
+// with their range. Throughput is requests per second of on phases over off phases.
 // Beside the CPU: how often each exporter was woken during its runs, and what one wakeup of an idle
 // process costs on this machine (on a VM that traps every switch, the larger part of the exporter's).
 import { execFileSync, spawn } from 'node:child_process';
@@ -26,7 +29,7 @@ import {
   startTs,
   waitFor,
 } from '@dl/testkit';
-import { cpuOf, fmt, type LoadResult, load, median, type Row, wakeupsOf } from './lib.ts';
+import { cpuOf, fmt, load, median, type Row, wakeupsOf } from './lib.ts';
 
 const PAGE = `<!doctype html><html><head><title>Small</title></head><body><p>${'A short paragraph. '.repeat(20)}</p></body></html>`;
 
@@ -78,10 +81,18 @@ type Ledger = { emitted: number; dropped: number; buffered: number };
 const ledgerOf = async (d: Downloader) =>
   (await getJson<{ telemetry: Ledger }>(`http://127.0.0.1:${d.adminPort}/internal/stats`)).telemetry;
 
-async function setSwitch(d: Downloader, state: 'on' | 'off'): Promise<void> {
-  const res = await fetch(`http://127.0.0.1:${d.adminPort}/bench/${state}`, { method: 'POST' });
-  if (!res.ok) throw new Error(`switch ${state}: ${res.status}`);
+interface Phase {
+  cpu_us: number;
+  requests: number;
+  ms: number;
 }
+
+const post = async <T>(url: string): Promise<T> => {
+  // A fresh connection each time: the downloader closes an idle kept-alive one while wrk runs.
+  const res = await fetch(url, { method: 'POST', headers: { connection: 'close' } });
+  if (!res.ok) throw new Error(`${url}: ${res.status}`);
+  return (await res.json()) as T;
+};
 
 /** One process under test and what "on" adds to it. */
 interface Subject {
@@ -104,11 +115,18 @@ const AA = 'A/A: telemetry off, switched to itself';
 const CPU_TARGET: Record<string, string> = { [ON_SAME]: '<= 1.03x', [ON_OTHER]: '<= 1.03x' };
 
 interface Sample {
-  off: LoadResult;
-  on: LoadResult;
-  /** The downloader's own CPU per request while on, in microseconds. */
+  /** Total CPU per request on (downloader + sidecars) and off, in microseconds. */
+  on: number;
+  off: number;
+  /** The downloader's own CPU per request while on. */
   ownOn: number;
+  /** Requests per second in on phases and off phases. */
+  rpsOn: number;
+  rpsOff: number;
 }
+
+/** Milliseconds each state lasts before the process switches to the other. */
+const PHASE_MS = 100;
 
 export async function overheadBench(rounds: number, seconds: number): Promise<Row[]> {
   const origin = await new Origin().start();
@@ -141,65 +159,59 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
   ];
   const samples = new Map<string, Sample[]>();
   const ledgers = new Map<string, { emitted: number; dropped: number; wakeups: number; seconds: number }>();
+  const errors = new Map<string, number>();
 
-  async function run(s: Subject, state: 'on' | 'off', path: string): Promise<{ result: LoadResult; own: number }> {
+  /** One wrk run of `seconds` with the process alternating on and off. */
+  async function run(s: Subject, path: string, seconds: number): Promise<Sample> {
     const d = s.downloader;
-    if (state === 'on' && s.exporter) {
-      pin(s.exporter.pid, s.core ?? '1');
-      s.exporter.signal('SIGCONT');
-    }
-    await setSwitch(d, state);
-    const url = `http://127.0.0.1:${d.port}${path}`;
-    // One unmeasured second: the first moments after a switch or another process's run are slower.
-    await load(url, d.proc.pid, 1);
-    const pids = state === 'on' ? [d.proc.pid, ...(s.exporter ? [s.exporter.pid] : []), ...(s.extra?.() ?? [])] : [d.proc.pid];
-    const ledger0 = state === 'on' && s.exporter ? await ledgerOf(d) : undefined;
-    const own0 = cpuOf([d.proc.pid]);
+    const admin = `http://127.0.0.1:${d.adminPort}/bench`;
+    if (s.exporter) pin(s.exporter.pid, s.core ?? '1');
+    const sidecarPids = [...(s.exporter ? [s.exporter.pid] : []), ...(s.extra?.() ?? [])];
+    const ledger0 = s.exporter ? await ledgerOf(d) : undefined;
     const woken0 = s.exporter ? wakeupsOf(s.exporter.pid) : 0;
-    const result = await load(url, pids, seconds);
-    const own = ((cpuOf([d.proc.pid]) - own0) / result.requests) * 1e6;
+    await post(`${admin}/alternate?ms=${PHASE_MS}&sidecars=${s.exporter?.pid ?? ''}`);
+    const sidecar0 = cpuOf(sidecarPids);
+    const result = await load(`http://127.0.0.1:${d.port}${path}`, d.proc.pid, seconds);
+    const phases = await post<{ on: Phase; off: Phase }>(`${admin}/settle`);
+    if (s.exporter) {
+      // The backlog of the last on phase acknowledged before the sidecar's CPU is read and it is stopped.
+      await waitFor('backlog acknowledged', async () => (await ledgerOf(d)).buffered === 0 || undefined, 10_000);
+    }
+    const sidecar = cpuOf(sidecarPids) - sidecar0;
+    if (s.exporter) s.exporter.signal('SIGSTOP');
     if (ledger0 && s.exporter) {
-      const woken = wakeupsOf(s.exporter.pid) - woken0;
       const ledger1 = await ledgerOf(d);
       const sum = ledgers.get(s.name) ?? { emitted: 0, dropped: 0, wakeups: 0, seconds: 0 };
       sum.emitted += ledger1.emitted - ledger0.emitted;
       sum.dropped += ledger1.dropped - ledger0.dropped;
-      sum.wakeups += woken;
-      sum.seconds += seconds;
+      sum.wakeups += wakeupsOf(s.exporter.pid) - woken0;
+      sum.seconds += phases.on.ms / 1000;
       ledgers.set(s.name, sum);
     }
-    if (state === 'on') {
-      await setSwitch(d, 'off');
-      if (s.exporter) {
-        // Every event of the run acknowledged before the sidecar is stopped: nothing left to count later.
-        await waitFor('backlog acknowledged', async () => (await ledgerOf(d)).buffered === 0 || undefined, 10_000);
-        s.exporter.signal('SIGSTOP');
-      }
-    }
-    return { result, own };
+    errors.set(s.name, (errors.get(s.name) ?? 0) + result.errors);
+    const ownOn = phases.on.cpu_us / phases.on.requests;
+    return {
+      on: ownOn + (sidecar * 1e6) / phases.on.requests,
+      off: phases.off.cpu_us / phases.off.requests,
+      ownOn,
+      rpsOn: (phases.on.requests / phases.on.ms) * 1000,
+      rpsOff: (phases.off.requests / phases.off.ms) * 1000,
+    };
   }
 
   try {
     for (const s of subjects) {
       if (s.exporter) s.exporter.signal('SIGSTOP');
       // Warm-up, and the page into each downloader's cache.
-      for (const w of workloads) {
-        await run(s, 'on', w.path);
-        await run(s, 'off', w.path);
-      }
+      for (const w of workloads) await run(s, w.path, 2);
     }
+    ledgers.clear();
+    errors.clear();
     for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const);
       for (const s of r % 2 === 0 ? subjects : [...subjects].reverse()) {
         for (const w of workloads) {
-          const got: Partial<Record<'on' | 'off', { result: LoadResult; own: number }>> = {};
-          for (const state of order) got[state] = await run(s, state, w.path);
           const key = `${w.name}|${s.name}`;
-          const on = got.on as { result: LoadResult; own: number };
-          samples.set(key, [
-            ...(samples.get(key) ?? []),
-            { off: (got.off as { result: LoadResult }).result, on: on.result, ownOn: on.own },
-          ]);
+          samples.set(key, [...(samples.get(key) ?? []), await run(s, w.path, seconds)]);
         }
       }
     }
@@ -210,7 +222,7 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
     await origin.stop();
     for (const s of sockets) removeSocketDir(s);
   }
-  return [...rowsFrom(subjects, workloads, samples, ledgers), await wakeupCost()];
+  return [...rowsFrom(subjects, workloads, samples, ledgers, errors), await wakeupCost()];
 }
 
 /**
@@ -243,18 +255,19 @@ function rowsFrom(
   workloads: { name: string }[],
   samples: Map<string, Sample[]>,
   ledgers: Map<string, { emitted: number; dropped: number; wakeups: number; seconds: number }>,
+  errors: Map<string, number>,
 ): Row[] {
   const rows: Row[] = [];
   for (const w of workloads) {
     const of = (s: Subject) => samples.get(`${w.name}|${s.name}`) ?? [];
     for (const s of subjects) {
       const xs = of(s);
-      const errors = xs.reduce((a, x) => a + x.on.errors + x.off.errors, 0);
+      const failed = errors.get(s.name) ?? 0;
       rows.push({
         benchmark: `total CPU per request, ${w.name}`,
         variant: s.name,
-        value: `${median(xs.map((x) => x.on.cpuUsPerRequest)).toFixed(1)} us (downloader ${median(xs.map((x) => x.ownOn)).toFixed(1)}) vs off ${median(xs.map((x) => x.off.cpuUsPerRequest)).toFixed(1)} us${errors ? `, ${errors} errors` : ''}`,
-        ratio: ratioOf(xs.map((x) => x.on.cpuUsPerRequest / x.off.cpuUsPerRequest)),
+        value: `${median(xs.map((x) => x.on)).toFixed(2)} us (downloader ${median(xs.map((x) => x.ownOn)).toFixed(2)}) vs off ${median(xs.map((x) => x.off)).toFixed(2)} us${failed ? `, ${failed} errors` : ''}`,
+        ratio: ratioOf(xs.map((x) => x.on / x.off)),
         target: CPU_TARGET[s.name] ?? (s.name === AA ? 'about 1.00x' : ''),
       });
     }
@@ -263,19 +276,11 @@ function rowsFrom(
       rows.push({
         benchmark: `throughput, ${w.name}`,
         variant: s.name,
-        value: `${fmt(median(xs.map((x) => x.on.rps)))} vs off ${fmt(median(xs.map((x) => x.off.rps)))} req/s`,
-        ratio: ratioOf(xs.map((x) => x.on.rps / x.off.rps)),
+        value: `${fmt(median(xs.map((x) => x.rpsOn)))} vs off ${fmt(median(xs.map((x) => x.rpsOff)))} req/s`,
+        ratio: ratioOf(xs.map((x) => x.rpsOn / x.rpsOff)),
         target: s.name === ON_SAME ? '>= 0.97x' : '',
       });
     }
-    const same = of(subjects[0] as Subject);
-    rows.push({
-      benchmark: `p99 latency, ${w.name}`,
-      variant: ON_SAME,
-      value: `${median(same.map((x) => x.on.p99Ms)).toFixed(2)} vs off ${median(same.map((x) => x.off.p99Ms)).toFixed(2)} ms`,
-      ratio: ratioOf(same.map((x) => x.on.p99Ms / x.off.p99Ms)),
-      target: '<= 1.1x',
-    });
   }
   for (const [name, l] of ledgers) {
     rows.push({

@@ -15,7 +15,7 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const rows: Row[] = [];
 await buildAll();
 const suites: Record<string, () => Promise<Row[]>> = {
-  overhead: () => overheadBench(quick ? 2 : 10, quick ? 1 : 2),
+  overhead: () => overheadBench(quick ? 1 : 5, quick ? 2 : 6),
   ingest: () => ingestBench(quick ? 1 : 3, quick ? 2 : 5),
   steady: () => steadyBench(quick ? 1 : 3, quick ? 10 : 20),
   render: () => renderBench(quick ? 5 : 30),

@@ -3,9 +3,16 @@
 // the exporter's polls), with one switch. `BENCH_MODE=telemetry`: on is the telemetry the
 // environment configures (EVENTS_*), off is main.ts's composition with EVENTS_TRANSPORT=off.
 // `BENCH_MODE=prom`: on is an in-process prom-client middleware instead, as most services do.
-// `BENCH_MODE=none`: on and off are the same (the A/A check of the method). `POST /bench/on` and
-// `POST /bench/off` on the admin port flip it. Comparing one process with itself removes the spread
-// between processes of one build, which on this VM is larger than the cost being measured.
+// `BENCH_MODE=none`: on and off are the same (the A/A check of the method).
+//
+// The process switches itself: `POST /bench/alternate?ms=100&sidecars=PID,PID` on the admin port
+// flips on and off every `ms` milliseconds, stopping the sidecars (SIGSTOP) for each off phase and
+// continuing them (SIGCONT) for each on phase, so all their work falls in on phases and off is no
+// sidecar at all; `POST /bench/settle` ends it (off, sidecars continued) and answers what each state
+// cost: CPU of every thread of this process (`process.cpuUsage()`, getrusage over all threads, read
+// at each switch), requests and wall time. One process against itself, switched every 100 ms, sees
+// the same host conditions in both states: an A/A process reads within 1 % run by run, where runs of
+// whole seconds in ABBA order strayed by 10 % on this VM.
 import { exitWith, loadConfigOrExit } from '@dl/shared';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -82,13 +89,56 @@ const measured =
     : mode === 'telemetry'
       ? withRequestTiming(app.fetch, telemetry.recordRequest)
       : app.fetch;
-const fetch = withRequestContext((request: Request, env: unknown) => (on ? measured(request, env) : app.fetch(request, env)));
+let counted = 0;
+const fetch = withRequestContext((request: Request, env: unknown) => {
+  counted++;
+  return on ? measured(request, env) : app.fetch(request, env);
+});
+
+/** What one state has cost since the alternation began. */
+interface Phase {
+  cpu_us: number;
+  requests: number;
+  ms: number;
+}
+const emptyPhase = (): Phase => ({ cpu_us: 0, requests: 0, ms: 0 });
+let phases = { on: emptyPhase(), off: emptyPhase() };
+let sidecars: number[] = [];
+let alternation: NodeJS.Timeout | undefined;
+let lastCpu = process.cpuUsage();
+let lastMs = performance.now();
+
+/** Charges the time since the last switch to the current state, then enters `next`. */
+function switchTo(next: boolean): void {
+  const cpu = process.cpuUsage();
+  const ms = performance.now();
+  const phase = on ? phases.on : phases.off;
+  phase.cpu_us += cpu.user - lastCpu.user + cpu.system - lastCpu.system;
+  phase.requests += counted;
+  phase.ms += ms - lastMs;
+  counted = 0;
+  lastCpu = cpu;
+  lastMs = ms;
+  on = next;
+  for (const pid of sidecars) process.kill(pid, on ? 'SIGCONT' : 'SIGSTOP');
+}
 
 const sampler = createProcessSampler();
 const admin = new Hono();
-admin.post('/bench/:state{on|off}', (c) => {
-  on = c.req.param('state') === 'on';
-  return c.json({ on });
+admin.post('/bench/alternate', (c) => {
+  clearInterval(alternation);
+  sidecars = (c.req.query('sidecars') ?? '').split(',').filter(Boolean).map(Number);
+  switchTo(false);
+  phases = { on: emptyPhase(), off: emptyPhase() };
+  alternation = setInterval(() => switchTo(!on), Number(c.req.query('ms') ?? 100));
+  return c.json({ alternating: true });
+});
+admin.post('/bench/settle', (c) => {
+  clearInterval(alternation);
+  switchTo(false);
+  for (const pid of sidecars) process.kill(pid, 'SIGCONT');
+  sidecars = [];
+  return c.json(phases);
 });
 admin.route(
   '/',
