@@ -107,6 +107,8 @@ export class TelemetryEmitter {
   private spare: Buffer | undefined;
   /** Binary encoding: endpoint -> id, defined on every connection (ids live as long as the process). */
   private readonly endpoints = new Map<string, number>();
+  private lastEndpoint: string | undefined;
+  private lastId = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private flushImmediate = false;
   private waitingDrain = false;
@@ -169,7 +171,8 @@ export class TelemetryEmitter {
     traceId?: string,
   ): void {
     if (!this.admit()) return;
-    let id = this.binary ? this.endpoints.get(endpoint) : undefined;
+    // Most requests in a row share their route: the last endpoint's id is checked first, by identity.
+    let id = this.binary ? (endpoint === this.lastEndpoint ? this.lastId : this.endpoints.get(endpoint)) : undefined;
     let defined = false;
     if (this.binary && id === undefined && this.endpoints.size < MAX_ENDPOINT_IDS && endpoint.length <= MAX_ENDPOINT_BYTES) {
       id = this.endpoints.size;
@@ -186,7 +189,14 @@ export class TelemetryEmitter {
       const line = encodeRequestLine(endpoint, method, status, durationS, ts, errorType, requestId, traceId);
       end = this.writeLine(line);
     }
-    if (!this.commit(end) && defined) this.endpoints.delete(endpoint); // its definition was dropped with it
+    if (this.commit(end)) {
+      if (id !== undefined) {
+        this.lastEndpoint = endpoint;
+        this.lastId = id;
+      }
+    } else if (defined) {
+      this.endpoints.delete(endpoint); // its definition was dropped with it
+    }
   }
 
   /** Queues one cache event (once per cached download): a binary frame or the canonical line. */

@@ -17,7 +17,7 @@ function timedApp() {
   });
   app.onError((e, c) => errorResponse(c, e));
   app.notFound((c) => errorResponse(c, new ApiError('not_found', 'no route')));
-  const recorded: [string, string, number, number, string | undefined, string | undefined, string | undefined][] = [];
+  const recorded: [string, string, number, number, string | undefined, string | undefined, string | undefined, number][] = [];
   const fetch = withRequestTiming(app.fetch, (...args) => recorded.push(args));
   return { fetch, recorded };
 }

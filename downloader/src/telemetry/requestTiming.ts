@@ -83,6 +83,8 @@ export type RequestRecorder = (
   errorType: ErrorType | undefined,
   requestId: string | undefined,
   traceId: string | undefined,
+  /** `performance.now()` when the request ended: the recorder's clock, so it needs no read of its own. */
+  endMs: number,
 ) => void;
 
 type Fetch<E> = (request: Request, env: E) => Response | Promise<Response>;
@@ -94,12 +96,13 @@ type Fetch<E> = (request: Request, env: E) => Response | Promise<Response>;
  */
 export function withRequestTiming<E>(fetch: Fetch<E>, record: RequestRecorder): Fetch<E> {
   const done = (request: Request, status: number, start: number, thrown = false) => {
-    const durationS = (performance.now() - start) / 1000;
+    const end = performance.now();
+    const durationS = (end - start) / 1000;
     const method = knownMethods.has(request.method) ? request.method : 'other';
     const context = (request as Tagged)[CONTEXT];
     const errorType = thrown ? 'internal' : status >= 400 ? context?.errorType : undefined;
     const requestId = context?.callerId ? context.id : undefined;
-    record(context?.route ?? 'other', method, status, durationS, errorType, requestId, context?.traceId);
+    record(context?.route ?? 'other', method, status, durationS, errorType, requestId, context?.traceId, end);
   };
   return (request, env) => {
     const start = performance.now();
