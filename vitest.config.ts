@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  test: { projects: ['shared', 'downloader', 'exporter', 'exporter/load', 'monitoring', 'scripts'] },
+  test: { projects: ['shared', 'downloader', 'exporter', 'exporter/load', 'monitoring', 'scripts', 'testkit'] },
 });

@@ -8,21 +8,42 @@ import { NODE_FLAGS, SERVICE_ENV } from '../../scripts/nodeFlags.mjs';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
- * Ports for services under test are picked below the kernel's ephemeral range, where every
+ * Ports for services under test are picked outside the kernel's ephemeral range, where every
  * outgoing connection takes its local port, in a block of its own for each test worker, and never
  * twice in one process. Asking the kernel for port 0 and releasing it (as this did) lets the port
  * go to another suite's connection, or back to the next call, before the service binds it: the
  * service then fails with EADDRINUSE, or a downloader gets the same PORT and ADMIN_PORT.
  */
-const EPHEMERAL_LOW = (() => {
-  try {
-    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
-  } catch {
-    return 32768;
-  }
-})();
 const PORT_BLOCKS = 16;
-const PORT_BLOCK = Math.floor((EPHEMERAL_LOW - 10_000) / PORT_BLOCKS);
+const MIN_SPAN = PORT_BLOCKS * 64;
+
+/**
+ * The ports test services take, from `ip_local_port_range` ("low high"): 10,000 up to the range,
+ * or above it to 65,535, whichever is larger (Linux's default 32768-60999 leaves 22,768 below);
+ * an error naming the setting when neither holds 64 ports per worker block.
+ */
+export function testPortSpan(range: string): { first: number; size: number } {
+  const [low = 32768, high = 60999] = range.trim().split(/\s+/).map(Number);
+  const below = { first: 10_000, size: low - 10_000 };
+  const above = { first: high + 1, size: 65_535 - high };
+  const span = below.size >= above.size ? below : above;
+  if (!(span.size >= MIN_SPAN))
+    throw new Error(
+      `net.ipv4.ip_local_port_range is ${low} ${high}: tests need ${MIN_SPAN} ports outside it, from 10000 up or up to 65535`,
+    );
+  return span;
+}
+
+const SPAN = testPortSpan(
+  (() => {
+    try {
+      return readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
+    } catch {
+      return '32768 60999';
+    }
+  })(),
+);
+const PORT_BLOCK = Math.floor(SPAN.size / PORT_BLOCKS);
 /** Vitest numbers its workers from 1 (their children inherit it); anything else takes block 0. */
 const portBlock = process.env.VITEST_POOL_ID ? ((Number(process.env.VITEST_POOL_ID) - 1) % (PORT_BLOCKS - 1)) + 1 : 0;
 /** Processes sharing a block (a worker and a child it starts) start at different places in it. */
@@ -31,10 +52,10 @@ let nextPort = (process.pid * 97) % PORT_BLOCK;
 /** A port that no other test worker picks, free when picked, and not handed out before by this process. */
 export async function freePort(): Promise<number> {
   for (let tries = 0; tries < PORT_BLOCK; tries++) {
-    const port = 10_000 + portBlock * PORT_BLOCK + (nextPort++ % PORT_BLOCK);
+    const port = SPAN.first + portBlock * PORT_BLOCK + (nextPort++ % PORT_BLOCK);
     if (await canBind(port)) return port;
   }
-  throw new Error(`no free port in ${10_000 + portBlock * PORT_BLOCK}+${PORT_BLOCK}`);
+  throw new Error(`no free port in ${SPAN.first + portBlock * PORT_BLOCK}+${PORT_BLOCK}`);
 }
 
 const canBind = (port: number) =>
