@@ -133,6 +133,8 @@ interface Sample {
   /** Requests per second in on phases and off phases. */
   rpsOn: number;
   rpsOff: number;
+  /** Non-2xx answers and socket errors wrk saw. */
+  errors: number;
 }
 
 /** Milliseconds each state lasts before the process switches to the other. */
@@ -170,7 +172,6 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
   ];
   const samples = new Map<string, Sample[]>();
   const ledgers = new Map<string, { emitted: number; dropped: number; wakeups: number; seconds: number }>();
-  const errors = new Map<string, number>();
 
   /** One wrk run of `seconds` with the process alternating on and off. */
   async function run(s: Subject, path: string, seconds: number): Promise<Sample> {
@@ -201,7 +202,6 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
       sum.seconds += (phases.on.ms + (s.running ? phases.off.ms : 0)) / 1000;
       ledgers.set(s.name, sum);
     }
-    errors.set(s.name, (errors.get(s.name) ?? 0) + result.errors);
     const ownOn = phases.on.cpu_us / phases.on.requests;
     return {
       on: ownOn + (sidecar * 1e6) / phases.on.requests,
@@ -209,6 +209,7 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
       ownOn,
       rpsOn: (phases.on.requests / phases.on.ms) * 1000,
       rpsOff: (phases.off.requests / phases.off.ms) * 1000,
+      errors: result.errors,
     };
   }
 
@@ -219,7 +220,6 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
       for (const w of workloads) await run(s, w.path, 2);
     }
     ledgers.clear();
-    errors.clear();
     for (let r = 0; r < rounds; r++) {
       for (const s of r % 2 === 0 ? subjects : [...subjects].reverse()) {
         for (const w of workloads) {
@@ -235,7 +235,7 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
     await origin.stop();
     for (const s of sockets) removeSocketDir(s);
   }
-  return [...rowsFrom(subjects, workloads, samples, ledgers, errors), await wakeupCost()];
+  return [...rowsFrom(subjects, workloads, samples, ledgers), await wakeupCost()];
 }
 
 /**
@@ -268,14 +268,13 @@ function rowsFrom(
   workloads: { name: string }[],
   samples: Map<string, Sample[]>,
   ledgers: Map<string, { emitted: number; dropped: number; wakeups: number; seconds: number }>,
-  errors: Map<string, number>,
 ): Row[] {
   const rows: Row[] = [];
   for (const w of workloads) {
     const of = (s: Subject) => samples.get(`${w.name}|${s.name}`) ?? [];
     for (const s of subjects) {
       const xs = of(s);
-      const failed = errors.get(s.name) ?? 0;
+      const failed = xs.reduce((sum, x) => sum + x.errors, 0);
       rows.push({
         benchmark: `total CPU per request, ${w.name}`,
         variant: s.name,
