@@ -23,7 +23,9 @@ const MIN_SPAN = PORT_BLOCKS * 64;
  * an error naming the setting when neither holds 64 ports per worker block.
  */
 export function testPortSpan(range: string): { first: number; size: number } {
-  const [low = 32768, high = 60999] = range.trim().split(/\s+/).map(Number);
+  const [low = Number.NaN, high = Number.NaN] = range.trim().split(/\s+/).map(Number);
+  if (!Number.isInteger(low) || !Number.isInteger(high))
+    throw new Error(`net.ipv4.ip_local_port_range reads ${JSON.stringify(range)}, not two port numbers`);
   const below = { first: 10_000, size: low - 10_000 };
   const above = { first: high + 1, size: 65_535 - high };
   const span = below.size >= above.size ? below : above;

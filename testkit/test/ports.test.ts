@@ -13,6 +13,8 @@ describe('the ports test services take', () => {
       'net.ipv4.ip_local_port_range is 1024 65535: tests need 1024 ports outside it, from 10000 up or up to 65535',
     );
     expect(() => testPortSpan('10800 65000')).toThrow(/tests need 1024 ports outside it/);
+    expect(() => testPortSpan('32768')).toThrow('net.ipv4.ip_local_port_range reads "32768", not two port numbers');
+    expect(() => testPortSpan('low high')).toThrow(/not two port numbers/);
   });
 
   it("are free, outside this machine's ephemeral range, and never handed out twice", async () => {
