@@ -36,7 +36,7 @@ type Method = 'GET' | 'POST' | 'DELETE';
 type Handler = (c: Context) => Response | Promise<Response>;
 
 /**
- * Registers a route whose handler first leaves its template on the request for the timing wrapper.
+ * Registers a route whose handler first leaves its template on the request for its timed response.
  * No middleware: Hono keeps its synchronous single-handler fast path.
  */
 export function addRoute(app: Hono, method: Method, path: string, handler: Handler, before?: MiddlewareHandler): void {

@@ -16,7 +16,7 @@ import { createProcessSampler } from './processStats.ts';
 import { RateLimits } from './rateLimit.ts';
 import { Semaphore } from './semaphore.ts';
 import { withRequestContext } from './telemetry/accessLog.ts';
-import { withRequestTiming } from './telemetry/requestTiming.ts';
+import { timedResponses } from './telemetry/requestTiming.ts';
 import { createTelemetry } from './telemetry/telemetry.ts';
 import { createTracing } from './telemetry/tracing.ts';
 import { UpstreamClient } from './upstream/client.ts';
@@ -119,9 +119,10 @@ const admin = createAdminApp({
 });
 
 telemetry.start();
-const timed = telemetry.enabled ? withRequestTiming(app.fetch, telemetry.recordRequest) : app.fetch;
-const fetch = withRequestContext(timed, log, tracing);
-const server = serve({ fetch, port: config.PORT, hostname: config.HOST }, (info: AddressInfo) => {
+const fetch = withRequestContext(app.fetch, log, tracing);
+// With telemetry on, each response times its request and records it as its headers are written.
+const serverOptions = telemetry.enabled ? { ServerResponse: timedResponses(telemetry.recordRequest) } : {};
+const server = serve({ fetch, port: config.PORT, hostname: config.HOST, serverOptions }, (info: AddressInfo) => {
   log.info({ url: `http://${config.HOST}:${info.port}`, telemetry: config.EVENTS_TRANSPORT, version: VERSION }, 'listening');
 });
 const adminServer = serve({ fetch: admin.fetch, port: config.ADMIN_PORT, hostname: config.ADMIN_HOST }, (info) => {

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { type Logger, REQUEST_ID_PATTERN, TRACE_ID_PATTERN } from '@dl/shared';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { attachContext, RequestContext } from './requestTiming.ts';
+import { attachContext, RequestContext, TimedResponse } from './requestTiming.ts';
 import { sampledTraceIdOf, type Tracing } from './tracing.ts';
 
 /** What @hono/node-server passes as `env` over HTTP/1.1; absent in `app.request` unit tests. */
@@ -40,7 +40,7 @@ export function sampledTraceId(header: string | string[] | undefined): string | 
 
 /**
  * The outermost wrapper of the public app: gives every request its id (echoed as `X-Request-Id`, left
- * on the request for the timing wrapper, jobs and webhooks) and writes one access line when the
+ * on the request for its timed response, jobs and webhooks) and writes one access line when the
  * response is done: method, route template, status, duration, bytes sent, request id, error type. Never
  * the URL: a target's query string may hold a token, and the route template says what was asked.
  * Reads Node's own request and response objects, so Hono's lazy Request is never materialised.
@@ -65,6 +65,7 @@ export function withRequestContext<E>(fetch: Fetch<E>, log?: Logger, tracing?: T
     const traceId = span ? sampledTraceIdOf(span) : sampledTraceId(traceparent);
     const context = new RequestContext(id, callerId !== undefined, traceId, span);
     attachContext(request, context);
+    if (outgoing instanceof TimedResponse) outgoing.context = context;
     if (!outgoing) {
       // Unit tests through app.request: no Node response to put the header on.
       const result = fetch(request, env);

@@ -1,11 +1,17 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError, errorResponse } from '../apiError.ts';
 import { addRoute } from '../app.ts';
 import { withRequestContext } from './accessLog.ts';
-import { toTemplate, withRequestTiming } from './requestTiming.ts';
+import { type RequestRecorder, timedResponses, toTemplate } from './requestTiming.ts';
 
-function timedApp() {
+type Recorded = Parameters<RequestRecorder>;
+type Fetch = (request: Request, env: unknown) => Response | Promise<Response>;
+
+function timedApp(): Hono {
   const app = new Hono();
   addRoute(app, 'GET', '/ok', (c) => c.text('ok'));
   addRoute(app, 'GET', '/slow/:id', async (c) => {
@@ -17,12 +23,33 @@ function timedApp() {
   });
   app.onError((e, c) => errorResponse(c, e));
   app.notFound((c) => errorResponse(c, new ApiError('not_found', 'no route')));
-  const recorded: [string, string, number, number, string | undefined, string | undefined, string | undefined, number][] = [];
-  const fetch = withRequestTiming(app.fetch, (...args) => recorded.push(args));
-  return { fetch, recorded };
+  return app;
 }
 
-describe('withRequestTiming', () => {
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+
+/** A real server on a free loopback port whose responses are timed, as main.ts composes it. */
+async function timedServer(fetch: Fetch): Promise<{ url: string; recorded: Recorded[] }> {
+  const recorded: Recorded[] = [];
+  const options = { ServerResponse: timedResponses((...a) => recorded.push(a)) };
+  let server: ReturnType<typeof serve> | undefined;
+  const { port } = await new Promise<AddressInfo>((resolve) => {
+    server = serve({ fetch, port: 0, hostname: '127.0.0.1', serverOptions: options }, resolve);
+  });
+  closers.push(
+    () =>
+      new Promise<void>((done) => {
+        server?.close(() => done());
+        (server as Server | undefined)?.closeAllConnections();
+      }),
+  );
+  return { url: `http://127.0.0.1:${port}`, recorded };
+}
+
+describe('timed responses', () => {
   it.each([
     ['GET', '/ok', '/ok', 'GET', 200, undefined],
     ['HEAD', '/ok', '/ok', 'HEAD', 200, undefined],
@@ -31,40 +58,64 @@ describe('withRequestTiming', () => {
     ['GET', '/nowhere?secret=1', 'other', 'GET', 404, 'not_found'],
     ['PROPFIND', '/ok', 'other', 'other', 404, 'not_found'],
   ])('%s %s is recorded as %s %s %i %s', async (method, path, endpoint, label, status, errorType) => {
-    const { fetch, recorded } = timedApp();
-    const res = await fetch(new Request(`http://x${path}`, { method }), undefined);
+    const { url, recorded } = await timedServer(withRequestContext(timedApp().fetch));
+    const res = await fetch(`${url}${path}`, { method });
+    await res.arrayBuffer();
     expect(res.status).toBe(status);
     expect(recorded).toHaveLength(1);
-    const [e, m, s, d, t] = recorded[0] ?? [];
-    expect([e, m, s, t]).toEqual([endpoint, label, status, errorType]);
+    const [e, m, s, d, t, id, trace, end] = recorded[0] ?? [];
+    expect([e, m, s, t, id, trace]).toEqual([endpoint, label, status, errorType, undefined, undefined]);
     expect(d).toBeGreaterThanOrEqual(0);
+    expect(d).toBeLessThan(5);
     if (path.startsWith('/slow')) expect(d).toBeGreaterThanOrEqual(0.015);
+    // The recorder's clock: `performance.now()` when the headers were written, not long ago.
+    expect(performance.now() - (end ?? 0)).toBeLessThan(5_000);
   });
 
-  it('counts a rejected fetch as a 500 and rethrows', async () => {
-    const recorded: unknown[][] = [];
-    const fetch = withRequestTiming(
+  it('counts every request once: 200 concurrent requests, 200 events', async () => {
+    const { url, recorded } = await timedServer(withRequestContext(timedApp().fetch));
+    const paths = Array.from({ length: 200 }, (_, i) => (i % 3 === 0 ? '/ok' : i % 3 === 1 ? '/slow/1' : '/nowhere'));
+    const answers = await Promise.all(paths.map(async (p) => (await fetch(`${url}${p}`)).status));
+    expect(answers.filter((s) => s === 200)).toHaveLength(134);
+    expect(recorded).toHaveLength(200);
+    expect(recorded.filter((r) => r[0] === '/slow/{id}')).toHaveLength(67);
+    expect(recorded.filter((r) => r[2] === 404 && r[0] === 'other')).toHaveLength(66);
+  });
+
+  it('records an answer the adapter makes itself: a fetch that rejects or throws past Hono is a 500', async () => {
+    for (const broken of [
       () => Promise.reject(new Error('adapter broke')),
-      (...a) => recorded.push(a),
-    );
-    await expect(fetch(new Request('http://x/'), undefined)).rejects.toThrow('adapter broke');
-    expect(recorded[0]?.slice(2, 3)).toEqual([500]);
-    expect(recorded[0]?.[4]).toBe('internal');
+      () => {
+        throw new Error('adapter broke');
+      },
+    ] as Fetch[]) {
+      const { url, recorded } = await timedServer(withRequestContext(broken));
+      expect((await fetch(`${url}/anything`)).status).toBe(500);
+      expect(recorded.map((r) => r.slice(0, 3))).toEqual([['other', 'GET', 500]]);
+    }
   });
-});
 
-describe('withRequestTiming inside withRequestContext', () => {
+  it('records a request whose client left before the answer, once the answer is decided', async () => {
+    const { url, recorded } = await timedServer(withRequestContext(timedApp().fetch));
+    const aborted = new AbortController();
+    const pending = fetch(`${url}/slow/7`, { signal: aborted.signal }).catch((e: Error) => e.name);
+    setTimeout(() => aborted.abort(), 5);
+    expect(await pending).toBe('AbortError');
+    expect(recorded).toHaveLength(0);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(recorded.map((r) => r.slice(0, 3))).toEqual([['/slow/{id}', 'GET', 200]]);
+  });
+
   it("hands on a caller's request id and a sampled trace id; a generated id stays in the answer", async () => {
-    const { fetch: timed, recorded } = timedApp();
-    const fetch = withRequestContext(timed);
+    const { url, recorded } = await timedServer(withRequestContext(timedApp().fetch));
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const calls = [
-      new Request('http://x/ok', { headers: { 'x-request-id': 'caller-7' } }),
-      new Request('http://x/ok', { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } }),
-      new Request('http://x/nowhere', { headers: { 'x-request-id': 'bad id' } }),
+    const calls: [string, Record<string, string>][] = [
+      ['/ok', { 'x-request-id': 'caller-7' }],
+      ['/ok', { traceparent: `00-${traceId}-00f067aa0ba902b7-01` }],
+      ['/nowhere', { 'x-request-id': 'bad id' }],
     ];
     const answers = [];
-    for (const request of calls) answers.push(await fetch(request, undefined));
+    for (const [path, headers] of calls) answers.push(await fetch(`${url}${path}`, { headers }));
     expect(answers.map((r) => r.headers.get('x-request-id'))).toEqual([
       'caller-7',
       expect.stringMatching(/^[0-9a-f-]{36}$/),
@@ -77,6 +128,12 @@ describe('withRequestTiming inside withRequestContext', () => {
       ['/ok', 200, undefined, undefined, traceId],
       ['other', 404, 'not_found', undefined, undefined],
     ]);
+  });
+
+  it('without the request-context wrapper, a request is still counted, as endpoint other', async () => {
+    const { url, recorded } = await timedServer(timedApp().fetch);
+    expect((await fetch(`${url}/ok`)).status).toBe(200);
+    expect(recorded.map((r) => r.slice(0, 3))).toEqual([['other', 'GET', 200]]);
   });
 });
 

@@ -8,7 +8,7 @@ import type { RequestRecorder } from './requestTiming.ts';
 import { SocketSink } from './socketSink.ts';
 
 /**
- * Wall-clock milliseconds (an event's `ts`) for a `performance.now()` reading the timing wrapper
+ * Wall-clock milliseconds (an event's `ts`) for a `performance.now()` reading the timed response
  * already took, so a request costs no clock read of its own (33 ns of a 15 us `/health` request
  * here). The offset between the two clocks is read again whenever the last read is 100 ms old, so
  * a step of the wall clock (NTP, a VM resumed) shows within 100 ms. Like `Date.now()`, a whole
