@@ -3,6 +3,9 @@ import { getHeapStatistics } from 'node:v8';
 import { env, loadConfig, logEnv, transportChecks, transportEnv } from '@dl/shared';
 import type { HealthThresholds } from './health/healthScore.ts';
 
+/** HEALTH_WINDOW's longest: the rings behind the health score hold this much. */
+export const HEALTH_WINDOW_MAX_S = 1800;
+
 /** Every variable the exporter reads, with its default and meaning (docs/configuration.md is generated from this). */
 export const exporterEnv = {
   EXPORTER_PORT: env.port(9464).about('exporter HTTP port'),
@@ -36,7 +39,7 @@ export const exporterEnv = {
     .int(250, 0, 60_000)
     .about('a rendered `/metrics` or JSON view answers every request for this long; concurrent requests always share one render'),
   POLL_INTERVAL_S: env.seconds(5, 0.1, 3600).about('how often the downloader and Redis are polled'),
-  HEALTH_WINDOW: env.seconds(300, 10, 1800).about('the window the health score judges'),
+  HEALTH_WINDOW: env.seconds(300, 10, HEALTH_WINDOW_MAX_S).about('the window the health score judges'),
   DASHBOARD_SAMPLE_S: env.seconds(5, 0.1, 60).about("how often /dashboard's history is sampled (360 points kept)"),
   HEALTH_MIN_REQUESTS: env
     .int(20, 1, 1_000_000)

@@ -3,6 +3,7 @@ import { responseTimeBounds } from '../config.ts';
 import { Aggregator } from './aggregator.ts';
 import { DomainAggregator } from './domainAggregator.ts';
 import { RequestAggregator } from './requestAggregator.ts';
+import { PERFORMANCE_WINDOW_MAX_MS, SLOT_MS, slotsFor } from './slotWindow.ts';
 
 /** The aggregate stage as the configuration asks for it: bounds, series cap, Apdex T, enough slots for the health window. */
 export function createAggregation(config: ExporterConfig): Aggregator {
@@ -10,7 +11,7 @@ export function createAggregation(config: ExporterConfig): Aggregator {
     bounds: responseTimeBounds(config.APDEX_T_S, config.SLO_LATENCY_S),
     seriesLimit: config.SERIES_LIMIT,
     apdexT: config.APDEX_T_S,
-    slots: Math.max(30, Math.ceil((config.HEALTH_WINDOW * 1000) / 10_000)),
+    slots: slotsFor(Math.max(PERFORMANCE_WINDOW_MAX_MS, config.HEALTH_WINDOW * 1000), SLOT_MS),
   });
   return new Aggregator(requests, new DomainAggregator());
 }

@@ -8,10 +8,12 @@ import {
   unreachable,
   WEBHOOK_OUTCOMES,
 } from '@dl/shared';
+import { HEALTH_WINDOW_MAX_S } from '../config.ts';
 import { CounterFamily, type CounterSeries, type Family, HistogramFamily } from '../exposition/families.ts';
 import type { DDSketch } from './ddsketch.ts';
 import { FetchWindow } from './fetchWindow.ts';
 import { SlidingSum } from './slidingSum.ts';
+import { SLOT_MS, slotsFor } from './slotWindow.ts';
 import { WindowedStats } from './windowedStats.ts';
 
 const DURATION_BOUNDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60];
@@ -80,9 +82,9 @@ export class DomainAggregator {
   );
   private readonly droppedSeries = this.dropped.get();
   /** Fetches, unreachable ones and their distinct hosts per 10 s slot over 30 minutes: the egress check. */
-  readonly fetchesRecent = new FetchWindow(10_000, 180);
+  readonly fetchesRecent = new FetchWindow(SLOT_MS, slotsFor(HEALTH_WINDOW_MAX_S * 1000, SLOT_MS));
   /** Drops reported per 10 s slot over the last 30 minutes, for the health window. */
-  readonly droppedRecent = new SlidingSum(10_000, 180);
+  readonly droppedRecent = new SlidingSum(SLOT_MS, slotsFor(HEALTH_WINDOW_MAX_S * 1000, SLOT_MS));
   /** The latest hello: who is sending, since when. */
   lastHello: HelloEvent | undefined;
 

@@ -1,4 +1,5 @@
 import type { FetchFigures } from '../health/healthScore.ts';
+import { slotWindow } from './slotWindow.ts';
 
 interface Slot {
   epoch: number;
@@ -33,8 +34,7 @@ export class FetchWindow {
   }
 
   window(windowMs: number, nowMs: number): FetchFigures {
-    const current = Math.floor(nowMs / this.slotMs);
-    const oldest = current - Math.ceil(windowMs / this.slotMs) + 1;
+    const { oldest, current } = slotWindow(windowMs, nowMs, this.slotMs);
     const hosts = new Set<string>();
     let fetches = 0;
     let unreachable = 0;

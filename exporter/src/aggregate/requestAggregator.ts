@@ -1,5 +1,6 @@
 import { type CauseLabel, causeOf } from '@dl/shared';
 import { CounterFamily, type CounterSeries, type Family, HistogramFamily, type HistogramSeries } from '../exposition/families.ts';
+import { PERFORMANCE_WINDOW_MAX_MS, SLOT_MS, slotsFor, slotWindow } from './slotWindow.ts';
 import { emptyTotals, WindowedStats, type WindowTotals } from './windowedStats.ts';
 
 export const OVERFLOW_ENDPOINT = '__overflow__';
@@ -72,8 +73,8 @@ export class RequestAggregator {
       ['endpoint', 'method'],
       options.bounds,
     );
-    this.slotMs = options.slotMs ?? 10_000;
-    this.slots = options.slots ?? 30;
+    this.slotMs = options.slotMs ?? SLOT_MS;
+    this.slots = options.slots ?? slotsFor(PERFORMANCE_WINDOW_MAX_MS, this.slotMs);
   }
 
   get families(): Family[] {
@@ -154,6 +155,11 @@ export class RequestAggregator {
       for (const c of s.statuses.values()) totals[`${Math.floor(c.status / 100)}xx` as keyof typeof totals] += c.requests.value;
     }
     return totals;
+  }
+
+  /** How long a window of the last `windowMs` really spans (at least that, up to a slot more): what its rates divide by. */
+  windowSpanMs(windowMs: number, nowMs: number): number {
+    return slotWindow(windowMs, nowMs, this.slotMs).spanMs;
   }
 
   /** Every series' last `windowMs` added up: the health score's traffic figures. */

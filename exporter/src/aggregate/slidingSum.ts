@@ -1,3 +1,5 @@
+import { slotWindow } from './slotWindow.ts';
+
 /** A count over a sliding window of slots (drops reported, for the health score). */
 export class SlidingSum {
   private readonly epochs: Float64Array;
@@ -22,8 +24,7 @@ export class SlidingSum {
   }
 
   total(windowMs: number, nowMs: number): number {
-    const current = Math.floor(nowMs / this.slotMs);
-    const oldest = current - Math.ceil(windowMs / this.slotMs) + 1;
+    const { oldest, current } = slotWindow(windowMs, nowMs, this.slotMs);
     let sum = 0;
     for (let i = 0; i < this.sums.length; i++) {
       const e = this.epochs[i] as number;

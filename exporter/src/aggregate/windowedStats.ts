@@ -1,5 +1,6 @@
 import type { CauseLabel } from '@dl/shared';
 import { DDSketch } from './ddsketch.ts';
+import { slotWindow } from './slotWindow.ts';
 
 /** What a window adds up to; `mergeWindow` adds into one of these across series. */
 export interface WindowTotals {
@@ -57,7 +58,7 @@ export class WindowedStats {
     else if (cause === 'target') slot.targetErrors += n;
   }
 
-  /** The slots covering the last `windowMs` (rounded up to whole slots, current one included). */
+  /** The slots holding the last `windowMs` (`slotWindow`: at least that long, at most a slot more). */
   window(windowMs: number, nowMs: number): WindowTotals {
     const totals = emptyTotals();
     this.mergeWindow(totals, windowMs, nowMs);
@@ -65,8 +66,7 @@ export class WindowedStats {
   }
 
   mergeWindow(into: WindowTotals, windowMs: number, nowMs: number): void {
-    const current = Math.floor(nowMs / this.slotMs);
-    const oldest = current - Math.ceil(windowMs / this.slotMs) + 1;
+    const { oldest, current } = slotWindow(windowMs, nowMs, this.slotMs);
     for (const slot of this.ring) {
       if (!slot || slot.epoch < oldest || slot.epoch > current) continue;
       into.sketch.merge(slot.sketch);

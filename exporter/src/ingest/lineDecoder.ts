@@ -13,7 +13,9 @@ import {
   type TransportName,
 } from '@dl/shared';
 import type { EventConsumer } from '../aggregate/aggregator.ts';
+import { SLOT_MS, slotsFor } from '../aggregate/slotWindow.ts';
 import { WindowedStats } from '../aggregate/windowedStats.ts';
+import { HEALTH_WINDOW_MAX_S } from '../config.ts';
 import { CounterFamily, type CounterSeries, type Family, HistogramFamily, type HistogramSeries } from '../exposition/families.ts';
 
 const TRANSPORTS: readonly TransportName[] = ['socket', 'redis'];
@@ -44,8 +46,8 @@ export class LineDecoder {
     DELAY_BOUNDS,
   );
   private readonly delaySeries: HistogramSeries = this.delay.get();
-  /** Event delay over recent slots (10 s x 180), for the health score's telemetry factor. */
-  readonly recentDelay = new WindowedStats(10_000, 180);
+  /** Event delay over recent 10 s slots (the longest health window), for the health score's telemetry factor. */
+  readonly recentDelay = new WindowedStats(SLOT_MS, slotsFor(HEALTH_WINDOW_MAX_S * 1000, SLOT_MS));
   private readonly receivedBy: Record<TransportName, Record<EventKind, CounterSeries>>;
   private readonly rejectedBy: Record<RejectReason, CounterSeries>;
   private readonly reader = new RequestLineReader();

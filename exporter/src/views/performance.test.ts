@@ -30,6 +30,17 @@ describe('performance figures', () => {
     expect(performanceReport(a, later + 400_000, 600, 300_000)).toMatchObject({ total_requests: 0, endpoints: {} });
   });
 
+  it("divides a window's requests by the time its slots span, not by its nominal length", () => {
+    const a = make();
+    const now = T0 + 4_500; // 4.5 s into a slot: the last minute is read from slots spanning 64.5 s
+    for (let i = 0; i < 129; i++) a.record('/r', 'GET', 200, 0.1, T0 - 60_000 + i * 500);
+    const minute = performanceReport(a, now, 200, 60_000).endpoints['GET_/r'];
+    expect(minute?.request_count).toBe(129);
+    expect(minute?.requests_per_second).toBeCloseTo(129 / 64.5, 9);
+    // Younger than the window: the process's uptime is the span.
+    expect(performanceReport(a, now, 30, 60_000).endpoints['GET_/r']?.requests_per_second).toBeCloseTo(129 / 30, 9);
+  });
+
   it('the /metrics/performance view holds lifetime figures and the 1 and 5 minute windows', () => {
     const a = make();
     a.record('/v', 'GET', 200, 0.25, T0);

@@ -1,5 +1,6 @@
 import { DDSketch } from '../aggregate/ddsketch.ts';
 import type { RequestAggregator } from '../aggregate/requestAggregator.ts';
+import { PERFORMANCE_WINDOWS } from '../aggregate/slotWindow.ts';
 
 /** Figures of one endpoint over one window, in the `/metrics/performance` shape. */
 export interface PerformanceFigures {
@@ -43,7 +44,10 @@ export interface PerformanceReport {
   endpoints: Record<string, PerformanceFigures>;
 }
 
-/** Lifetime figures (window undefined) or those of the last `windowMs`, per `{METHOD}_{endpoint}`. */
+/**
+ * Lifetime figures (window undefined) or those of the last `windowMs`, per `{METHOD}_{endpoint}`. A
+ * window is whole slots, at least `windowMs` and up to a slot more: its rates divide by what it spans.
+ */
 export function performanceReport(
   requests: RequestAggregator,
   nowMs: number,
@@ -51,6 +55,7 @@ export function performanceReport(
   windowMs?: number,
 ): PerformanceReport {
   const endpoints: Record<string, PerformanceFigures> = {};
+  const span = windowMs === undefined ? 0 : requests.windowSpanMs(windowMs, nowMs);
   const all = new DDSketch();
   let errors = 0;
   for (const [key, stats] of requests.entries()) {
@@ -58,7 +63,7 @@ export function performanceReport(
     const sketch = w ? w.sketch : stats.lifetime;
     const errs = w ? w.errors : stats.lifetimeErrors;
     if (sketch.count === 0) continue;
-    const seconds = windowMs === undefined ? elapsedS : Math.min(windowMs / 1000, elapsedS);
+    const seconds = windowMs === undefined ? elapsedS : Math.min(span / 1000, elapsedS);
     endpoints[key] = figures(sketch, errs, seconds);
     all.merge(sketch);
     errors += errs;
@@ -72,18 +77,16 @@ export function performanceReport(
   };
 }
 
-const WINDOWS = { '1m': 60_000, '5m': 300_000 } as const;
-
 export type PerformanceView = PerformanceReport & {
   uptime_seconds: number;
-  windows: Record<keyof typeof WINDOWS, PerformanceReport>;
+  windows: Record<keyof typeof PERFORMANCE_WINDOWS, PerformanceReport>;
 };
 
 /** The `/metrics/performance` body: lifetime figures plus the 1 and 5 minute windows. */
 export function performanceView(requests: RequestAggregator, nowMs: number, uptimeS: number): PerformanceView {
   const windows = {
-    '1m': performanceReport(requests, nowMs, uptimeS, WINDOWS['1m']),
-    '5m': performanceReport(requests, nowMs, uptimeS, WINDOWS['5m']),
+    '1m': performanceReport(requests, nowMs, uptimeS, PERFORMANCE_WINDOWS['1m']),
+    '5m': performanceReport(requests, nowMs, uptimeS, PERFORMANCE_WINDOWS['5m']),
   };
   return { uptime_seconds: uptimeS, ...performanceReport(requests, nowMs, uptimeS), windows };
 }
