@@ -114,9 +114,11 @@ describe('garbage on the socket', () => {
     const after = await rss();
     expect(after - before).toBeLessThan(40 * 1024 * 1024);
     // Dead read chunks are freed every RECLAIM_EVERY_BYTES, not left to pile up toward V8's 64 MiB
-    // external-memory trigger (without the reclaim the peak read 17-35 MiB over the start).
+    // external-memory trigger (without the reclaim the peak read 17-35 MiB over the start). Beside the
+    // chunks of one interval, the peak holds the read in progress and the sampler's own /metrics
+    // renders: a fresh-clone CI run read 2.3 MiB on Node 24, so the bound is four intervals.
     expect(externalBefore).toBeGreaterThan(0);
-    expect(externalPeak - externalBefore).toBeLessThanOrEqual(2 * RECLAIM_EVERY_BYTES);
+    expect(externalPeak - externalBefore).toBeLessThanOrEqual(4 * RECLAIM_EVERY_BYTES);
     expect(sumSamples(await exp.metrics(), 'downloader_requests_total', { endpoint: '/after-huge' })).toBe(220);
     client.close();
   });
