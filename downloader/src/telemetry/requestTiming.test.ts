@@ -92,6 +92,7 @@ describe('timed responses', () => {
       const { url, recorded } = await timedServer(withRequestContext(broken));
       expect((await fetch(`${url}/anything`)).status).toBe(500);
       expect(recorded.map((r) => r.slice(0, 3))).toEqual([['other', 'GET', 500]]);
+      expect(recorded[0]?.[4]).toBe('internal');
     }
   });
 

@@ -133,7 +133,8 @@ export class TimedResponse extends ServerResponse<IncomingMessage> {
       knownMethods.has(method) ? method : 'other',
       status,
       (end - start) / 1000,
-      status >= 400 ? context?.errorType : undefined,
+      // A 5xx the error funnel did not label is the adapter's own answer to a handler that threw.
+      status >= 400 ? (context?.errorType ?? (status >= 500 ? 'internal' : undefined)) : undefined,
       context?.callerId ? context.id : undefined,
       context?.traceId,
       end,
