@@ -43,6 +43,19 @@ export const cpuSeconds = (pid: number): number => sumOverThreads(pid, 'schedsta
 export const wakeupsOf = (pid: number): number =>
   sumOverThreads(pid, 'status', (t) => Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(t)?.[1] ?? 0));
 
+/**
+ * Minor page faults of a process, every thread: field 10 of /proc/PID/stat. A VM that traps them
+ * charges tens of microseconds each; an exporter's come mostly from V8 committing its young
+ * generation's pages again after a scavenge (docs/benchmarks.md, 2026-12-02).
+ */
+export function faultsOf(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[7] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** CPU seconds of several processes together. */
 export const cpuOf = (pids: readonly number[]) => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
 

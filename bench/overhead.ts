@@ -16,8 +16,9 @@
 // over the whole run are charged to on, idle time in off phases included. Downloaders run on core 1,
 // wrk on core 0. A ratio is on over off within one run; the table gives the median over the runs
 // with their range. Throughput is requests per second of on phases over off phases.
-// Beside the CPU: how often each exporter was woken during its runs, and what one wakeup of an idle
-// process costs on this machine (on a VM that traps every switch, the larger part of the exporter's).
+// Beside the CPU: how often each exporter was woken during its runs and how many page faults it took
+// (on a VM both trap, and either can be the larger part of the exporter's CPU), and what one wakeup
+// of an idle process costs on this machine.
 import { execFileSync, spawn } from 'node:child_process';
 import {
   freePort,
@@ -31,7 +32,7 @@ import {
   startTs,
   waitFor,
 } from '@dl/testkit';
-import { cpuOf, fmt, load, median, type Row, wakeupsOf } from './lib.ts';
+import { cpuOf, faultsOf, fmt, load, median, type Row, wakeupsOf } from './lib.ts';
 
 const PAGE = `<!doctype html><html><head><title>Small</title></head><body><p>${'A short paragraph. '.repeat(20)}</p></body></html>`;
 
@@ -137,6 +138,16 @@ interface Sample {
   errors: number;
 }
 
+/** What an exporter did over a variant's runs: events its downloader emitted and dropped, its wakeups and page faults. */
+interface Ledgers {
+  emitted: number;
+  dropped: number;
+  wakeups: number;
+  faults: number;
+  /** Seconds it could run (on phases, and off phases when never stopped). */
+  seconds: number;
+}
+
 /** Milliseconds each state lasts before the process switches to the other. */
 const PHASE_MS = 100;
 
@@ -171,7 +182,7 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
     { name: 'cached download', path: `/${origin.base}/page` },
   ];
   const samples = new Map<string, Sample[]>();
-  const ledgers = new Map<string, { emitted: number; dropped: number; wakeups: number; seconds: number }>();
+  const ledgers = new Map<string, Ledgers>();
 
   /** One wrk run of `seconds` with the process alternating on and off. */
   async function run(s: Subject, path: string, seconds: number): Promise<Sample> {
@@ -181,6 +192,7 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
     const sidecarPids = [...(s.exporter ? [s.exporter.pid] : []), ...(s.extra?.() ?? [])];
     const ledger0 = s.exporter ? await ledgerOf(d) : undefined;
     const woken0 = s.exporter ? wakeupsOf(s.exporter.pid) : 0;
+    const faults0 = s.exporter ? faultsOf(s.exporter.pid) : 0;
     if (s.running) s.exporter?.signal('SIGCONT');
     await post(`${admin}/alternate?ms=${PHASE_MS}&sidecars=${(!s.running && s.exporter?.pid) || ''}`);
     const sidecar0 = cpuOf(sidecarPids);
@@ -194,10 +206,11 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
     if (s.exporter) s.exporter.signal('SIGSTOP');
     if (ledger0 && s.exporter) {
       const ledger1 = await ledgerOf(d);
-      const sum = ledgers.get(s.name) ?? { emitted: 0, dropped: 0, wakeups: 0, seconds: 0 };
+      const sum = ledgers.get(s.name) ?? { emitted: 0, dropped: 0, wakeups: 0, faults: 0, seconds: 0 };
       sum.emitted += ledger1.emitted - ledger0.emitted;
       sum.dropped += ledger1.dropped - ledger0.dropped;
       sum.wakeups += wakeupsOf(s.exporter.pid) - woken0;
+      sum.faults += faultsOf(s.exporter.pid) - faults0;
       // Seconds the exporter could run: on phases, and off phases too when it is never stopped.
       sum.seconds += (phases.on.ms + (s.running ? phases.off.ms : 0)) / 1000;
       ledgers.set(s.name, sum);
@@ -267,7 +280,7 @@ function rowsFrom(
   subjects: Subject[],
   workloads: { name: string }[],
   samples: Map<string, Sample[]>,
-  ledgers: Map<string, { emitted: number; dropped: number; wakeups: number; seconds: number }>,
+  ledgers: Map<string, Ledgers>,
 ): Row[] {
   const rows: Row[] = [];
   for (const w of workloads) {
@@ -307,6 +320,13 @@ function rowsFrom(
       benchmark: 'exporter wakeups at full load (all threads)',
       variant: name,
       value: `${fmt(l.wakeups / l.seconds)} a second, ${fmt(l.emitted / l.wakeups)} events each`,
+    });
+  }
+  for (const [name, l] of ledgers) {
+    rows.push({
+      benchmark: 'exporter page faults at full load',
+      variant: name,
+      value: `${fmt(l.faults / l.seconds)} a second`,
     });
   }
   return rows;
