@@ -104,9 +104,12 @@ describe.skipIf(!hasRedis)('Redis SIGKILLed and restarted under load (redis tran
     expect(l.emitted).toBe(3_000);
     expect(l.emitted).toBe(l.acknowledged + l.dropped);
     // The exporter reads the new stream (its group recreated after the restart) and keeps counting.
+    // A batch the old Redis stored (and the exporter read) but whose answer died with it is resent
+    // and counted again: at most the four XADDs in flight, each one flush of this traffic (a CI run
+    // counted 3,043, one batch twice). Re-reading everything would add the 500 emitted before the kill.
     const counted = sumSamples(await sut.metrics(), 'downloader_requests_total');
     expect(counted).toBeGreaterThan(0);
-    expect(counted).toBeLessThanOrEqual(3_000);
+    expect(counted).toBeLessThanOrEqual(3_000 + 400);
     const more = await runPlan(sut.base, plan(100, STATELESS_MIX), 4);
     expect(more).toBe(100);
     await waitFor('new traffic counted after the restart', async () =>
