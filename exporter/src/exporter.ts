@@ -46,7 +46,7 @@ export function createExporter({ config, clock = systemClock, log }: ExporterDep
     pollFamilies,
     health: scored.families,
     seriesLimit: config.SERIES_LIMIT,
-    socket: ingest,
+    ingest,
     now,
   });
   const views = createViews({

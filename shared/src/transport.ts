@@ -12,10 +12,13 @@ export interface EventSink {
   readonly ready: boolean;
   /**
    * Sends `count` encoded events. The bytes are the caller's and stay unchanged until acknowledged,
-   * so the transport may write them without a copy. Returns false when the transport wants the caller
+   * so the transport may write them without a copy. The first `unnumbered` of them (a connection's
+   * hello) carry no sequence number; the rest are numbered from `seq` on, the same numbers on every
+   * resend, so a transport that cannot tell a lost answer from a lost write (the Redis stream) lets
+   * the reader skip what it has already counted. Returns false when the transport wants the caller
    * to wait for `onDrain` before sending more.
    */
-  send(bytes: Buffer, count: number): boolean;
+  send(bytes: Buffer, count: number, seq: number, unnumbered: number): boolean;
   close(): Promise<void>;
 }
 
@@ -37,3 +40,11 @@ export interface EventSource {
 }
 
 export type TransportName = 'socket' | 'redis';
+
+/**
+ * The fields of a Redis stream entry (one flush). `e` is required; the rest come from our emitter and
+ * let the exporter skip lines it has counted: `p` names the emitter, `s` is the sequence number of
+ * the first numbered line, after the `h` unnumbered ones (a hello; absent: none). An entry without
+ * `p` and `s` (any other writer) is counted whole.
+ */
+export const STREAM_FIELDS = { count: 'n', emitter: 'p', seq: 's', unnumbered: 'h', lines: 'e' } as const;

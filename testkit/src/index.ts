@@ -1,5 +1,6 @@
 export * from './browser.ts';
 export * from './exporterProcess.ts';
+export * from './faultProxy.ts';
 export * from './load.ts';
 export * from './metricsText.ts';
 export * from './origin.ts';

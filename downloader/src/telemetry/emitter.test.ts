@@ -19,6 +19,8 @@ class FakeSink implements EventSink {
   /** Every write, decoded: one array of events per `send`. */
   sent: Record<string, unknown>[][] = [];
   counts: number[] = [];
+  /** Each write's first sequence number and its unnumbered events. */
+  seqs: [seq: number, unnumbered: number][] = [];
   sizes: number[] = [];
   accept = true;
   private reader: BinaryFrameReader | undefined;
@@ -26,7 +28,7 @@ class FakeSink implements EventSink {
   readonly rejected: string[] = [];
   constructor(readonly events: SinkEvents) {}
   start() {}
-  send(bytes: Buffer, count: number) {
+  send(bytes: Buffer, count: number, seq = -1, unnumbered = -1) {
     this.current = [];
     let p = 0;
     if (bytes[0] === 0x7b) {
@@ -54,6 +56,7 @@ class FakeSink implements EventSink {
     }
     this.sent.push(this.current);
     this.counts.push(count);
+    this.seqs.push([seq, unnumbered]);
     this.sizes.push(bytes.length);
     return this.accept;
   }
@@ -221,6 +224,39 @@ describe.each(EVENT_ENCODINGS)('TelemetryEmitter (%s)', (encoding) => {
     expect(emitter.stats()).toMatchObject({ emitted: 5, acknowledged: 5, buffered: 0, dropped: 0 });
   });
 
+  it('numbers each event once: a resend carries its first numbers, hellos none, a drop report the next', async () => {
+    const { emitter, sink } = setup(encoding, { maxEvents: 6 });
+    sink.connect();
+    for (let i = 0; i < 5; i++) request(emitter, i);
+    await turn();
+    sink.events.onAck(3); // hello, /e0, /e1
+    for (let i = 5; i < 8; i++) request(emitter, i);
+    await turn();
+    sink.disconnect();
+    request(emitter, 8); // the buffer holds its 6: dropped
+    request(emitter, 9);
+    sink.connect();
+    await turn();
+    expect(sink.seqs).toEqual([
+      [0, 1],
+      [5, 0],
+      [2, 1],
+    ]);
+    expect(sink.kinds()).toEqual(['hello', ...Array(6).fill('request'), 'dropped']);
+    // Every numbered event is the one its number named the first time: /eN is number N.
+    for (const [w, [seq, unnumbered]] of sink.seqs.entries()) {
+      const numbered = (sink.sent[w] ?? []).slice(unnumbered);
+      expect(numbered.filter((e) => e.kind === 'request').map((e) => e.endpoint)).toEqual(
+        numbered.filter((e) => e.kind === 'request').map((_, i) => `/e${seq + i}`),
+      );
+    }
+    sink.events.onAck(8);
+    request(emitter, 10);
+    await turn();
+    expect(sink.seqs.at(-1)).toEqual([9, 0]); // after the drop report's 8
+    expect(emitter.stats()).toMatchObject({ emitted: 11, acknowledged: 8, dropped: 2, buffered: 1 });
+  });
+
   it.each([
     ['event cap', { maxEvents: 10 }, 10],
     ['byte cap', { maxBytes: encoding === 'ndjson' ? NDJSON_REQUEST_BYTES * 4 : 4 * 24 + 3 * 4 + 4 }, 4],
@@ -231,8 +267,8 @@ describe.each(EVENT_ENCODINGS)('TelemetryEmitter (%s)', (encoding) => {
     sink.connect();
     await turn();
     const sent = sink.sent[0] ?? [];
-    expect(sink.kinds(0).slice(0, 2)).toEqual(['hello', 'dropped']);
-    expect(sent[1]?.count).toBe(15 - kept);
+    expect(sink.kinds(0)).toEqual(['hello', ...Array(kept).fill('request'), 'dropped']);
+    expect(sent.at(-1)?.count).toBe(15 - kept);
     sink.events.onAck(sent.length);
     const s = emitter.stats();
     expect(s.emitted).toBe(s.acknowledged + s.dropped);

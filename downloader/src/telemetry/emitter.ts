@@ -100,6 +100,13 @@ export class TelemetryEmitter {
   private headByte = 0;
   private sent = 0; // first entry not yet written on the current connection
   private sentByte = 0;
+  /**
+   * Sequence numbers: every DATA and DROPPED entry gets the next one when queued and keeps it across
+   * resends (hellos get none). The numbered entries in the queue are consecutive and in order, so
+   * two counters place them all: the number of the first at or after `head`, and at or after `sent`.
+   */
+  private headSeq = 0;
+  private sentSeq = 0;
   /** The buffer before the last move, and how many entries sent from it are still unacknowledged. */
   private retiring: Buffer | undefined;
   private retiringSent = 0;
@@ -341,6 +348,8 @@ export class TelemetryEmitter {
     this.flushImmediate = false;
     if (this.waitingDrain || !this.sink.ready || this.sentByte >= this.tail) return;
     const start = this.sentByte;
+    const seq = this.sentSeq;
+    const hello = this.kinds[this.sent] === HELLO ? 1 : 0; // a hello is only ever a connection's first entry
     let end = start;
     let count = 0;
     while (this.sent < this.entries && (count === 0 || end - start + (this.sizes[this.sent] as number) <= SLICE_BYTES)) {
@@ -349,7 +358,8 @@ export class TelemetryEmitter {
       count++;
     }
     this.sentByte = end;
-    if (!this.sink.send(this.buf.subarray(start, end), count)) this.waitingDrain = true;
+    this.sentSeq += count - hello;
+    if (!this.sink.send(this.buf.subarray(start, end), count, seq, hello)) this.waitingDrain = true;
     else this.schedule(); // the rest of a backlog, on a later turn
   }
 
@@ -359,7 +369,9 @@ export class TelemetryEmitter {
     for (let i = this.head; i < end; i++) {
       const size = this.sizes[i] as number;
       this.headByte += size;
-      if (this.kinds[i] === DATA) {
+      const kind = this.kinds[i];
+      if (kind !== HELLO) this.headSeq++;
+      if (kind === DATA) {
         l.acknowledged++;
         l.buffered--;
         l.buffered_bytes -= size;
@@ -396,12 +408,12 @@ export class TelemetryEmitter {
     this.entries = 0;
     this.tail = 0;
     this.head = this.headByte = this.sent = this.sentByte = 0;
+    this.sentSeq = this.headSeq;
     const hello = encodeEvent(this.binary ? { ...this.options.hello(), encoding: BINARY_ENCODING } : this.options.hello());
     this.reserve(hello.length + this.endpoints.size * (4 + MAX_ENDPOINT_BYTES));
     let end = this.tail + this.buf.write(hello, this.tail, 'latin1');
     for (const [endpoint, id] of this.endpoints) end = writeEndpointFrame(this.buf, end, id, endpoint);
     this.push(end, HELLO);
-    if (this.unreportedDrops > 0) this.pushDropped();
     for (let i = oldHead; i < oldEntries; i++) {
       const size = oldSizes[i] as number;
       const kind = oldKinds[i] as number;
@@ -412,6 +424,7 @@ export class TelemetryEmitter {
       }
       oldAt += size;
     }
+    if (this.unreportedDrops > 0) this.pushDropped(); // numbered after the resent entries it follows
     this.waitingDrain = false;
     this.schedule();
   }
@@ -424,6 +437,7 @@ export class TelemetryEmitter {
     this.waitingDrain = false;
     this.sent = this.head;
     this.sentByte = this.headByte;
+    this.sentSeq = this.headSeq;
   }
 
   private reportDrops(): void {

@@ -1,4 +1,5 @@
-import { createRedisClient, type EventSink, type SinkEvents } from '@dl/shared';
+import { randomBytes } from 'node:crypto';
+import { createRedisClient, type EventSink, type SinkEvents, STREAM_FIELDS } from '@dl/shared';
 import type { Redis } from 'ioredis';
 
 export interface RedisStreamSinkOptions {
@@ -20,6 +21,8 @@ export interface RedisStreamSinkOptions {
  */
 export class RedisStreamSink implements EventSink {
   private readonly client: Redis;
+  /** This emitter's name in the stream: random, so a restarted downloader's numbers start afresh. */
+  private readonly emitter = randomBytes(8).toString('hex');
   private usable = false;
   private inFlight = 0;
   private epoch = 0; // bumps on every disconnect, so late replies from a dead connection are ignored
@@ -46,25 +49,45 @@ export class RedisStreamSink implements EventSink {
     this.client.connect().catch(() => {}); // failures arrive as 'error' events; retries are automatic
   }
 
-  send(lines: Buffer, count: number): boolean {
+  send(lines: Buffer, count: number, seq: number, unnumbered: number): boolean {
     if (!this.usable) return false;
     const epoch = this.epoch;
     this.inFlight++;
-    this.client.xadd(this.options.stream, 'MAXLEN', '~', this.options.maxLength, '*', 'n', count, 'e', lines).then(
-      () => {
-        if (epoch !== this.epoch) return;
-        this.inFlight--;
-        this.events.onAck(count);
-        if (this.inFlight === (this.options.maxInFlight ?? 4) - 1) this.events.onDrain();
-      },
-      (err: Error) => {
-        if (epoch !== this.epoch) return;
-        // A reply lost with its connection may still have been stored: resending makes delivery
-        // at-least-once, never lossy. Any failure restarts delivery from the oldest unacknowledged line.
-        this.down(err.message);
-        this.scheduleRecovery();
-      },
-    );
+    // Every entry names its emitter and its lines' sequence numbers (STREAM_FIELDS), so the exporter
+    // counts a batch resent after a lost answer once.
+    const fields = unnumbered ? [STREAM_FIELDS.unnumbered, unnumbered] : [];
+    this.client
+      .xadd(
+        this.options.stream,
+        'MAXLEN',
+        '~',
+        this.options.maxLength,
+        '*',
+        STREAM_FIELDS.count,
+        count,
+        STREAM_FIELDS.emitter,
+        this.emitter,
+        STREAM_FIELDS.seq,
+        seq,
+        ...fields,
+        STREAM_FIELDS.lines,
+        lines,
+      )
+      .then(
+        () => {
+          if (epoch !== this.epoch) return;
+          this.inFlight--;
+          this.events.onAck(count);
+          if (this.inFlight === (this.options.maxInFlight ?? 4) - 1) this.events.onDrain();
+        },
+        (err: Error) => {
+          if (epoch !== this.epoch) return;
+          // A reply lost with its connection may still have been stored: resending makes delivery
+          // at-least-once, never lossy. Any failure restarts delivery from the oldest unacknowledged line.
+          this.down(err.message);
+          this.scheduleRecovery();
+        },
+      );
     return this.inFlight < (this.options.maxInFlight ?? 4);
   }
 

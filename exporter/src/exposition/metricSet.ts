@@ -5,7 +5,7 @@ import type { Family } from './families.ts';
 import { FamilySet } from './familySet.ts';
 import { downloaderFamilies, redisFamilies } from './polledFamilies.ts';
 import type { PollFamilies } from './pollFamilies.ts';
-import { selfFamilies } from './selfFamilies.ts';
+import { type IngestCounts, selfFamilies } from './selfFamilies.ts';
 
 export interface MetricSources {
   aggregator: Aggregator;
@@ -14,8 +14,7 @@ export interface MetricSources {
   pollFamilies: PollFamilies;
   health: Family[];
   seriesLimit: number;
-  /** The event socket's connections now, and how often one was paused for sending garbage. */
-  socket: { connections: () => number; throttled: () => number };
+  ingest: IngestCounts;
   now: () => number;
 }
 

@@ -7,13 +7,20 @@ export interface SelfSources {
   aggregator: Aggregator;
   downloader: Poller<DownloaderStats>;
   seriesLimit: number;
-  /** The event socket's connections now, and how often one was paused for sending garbage. */
-  socket: { connections: () => number; throttled: () => number };
+  ingest: IngestCounts;
   now: () => number;
 }
 
+export interface IngestCounts {
+  /** The event socket's connections now, and how often one was paused for sending garbage. */
+  connections: () => number;
+  throttled: () => number;
+  /** Lines the Redis stream delivered again (resent after a lost XADD answer), skipped uncounted. */
+  duplicates: () => number;
+}
+
 /** The downloader's uptime and the exporter's own bookkeeping: series cap, expiry, connections, freshness. */
-export function selfFamilies({ aggregator, downloader, seriesLimit, socket, now }: SelfSources): Family[] {
+export function selfFamilies({ aggregator, downloader, seriesLimit, ingest, now }: SelfSources): Family[] {
   const { requests, domain } = aggregator;
   const downloaderUptime = () => {
     if (downloader.up && downloader.value) return downloader.value.uptime_seconds;
@@ -41,11 +48,17 @@ export function selfFamilies({ aggregator, downloader, seriesLimit, socket, now 
     ),
     singleValue('exporter_request_series', 'Live (endpoint, method) request series.', () => requests.seriesCount),
     singleValue('exporter_series_limit', 'Cap on (endpoint, method) request series.', () => seriesLimit),
-    singleValue('exporter_socket_connections', 'Emitters connected to the event socket.', socket.connections),
+    singleValue('exporter_socket_connections', 'Emitters connected to the event socket.', ingest.connections),
     singleValue(
       'exporter_socket_throttled_total',
       'Times a socket connection had its reading paused for sending more rejected input in a second than EVENTS_GARBAGE_BYTES_PER_S.',
-      socket.throttled,
+      ingest.throttled,
+      'counter',
+    ),
+    singleValue(
+      'exporter_stream_duplicates_total',
+      'Events the Redis stream carried a second time (a batch the downloader resent because the answer to its XADD was lost), skipped uncounted.',
+      ingest.duplicates,
       'counter',
     ),
     singleValue('exporter_last_event_age_seconds', 'Seconds since the last valid event.', () =>

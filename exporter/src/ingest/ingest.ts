@@ -48,6 +48,7 @@ export function createIngest({ config, next, clock, log }: IngestDeps) {
     ready: () => (socket ? socket.listening : stream ? stream.connected : true),
     connections: () => socket?.connections ?? 0,
     throttled: () => socket?.throttled ?? 0,
+    duplicates: () => stream?.duplicates ?? 0,
     async start(): Promise<void> {
       await socket?.start();
       await stream?.start();

@@ -1,4 +1,4 @@
-import { createRedisClient, type EventSource } from '@dl/shared';
+import { createRedisClient, type EventSource, STREAM_FIELDS } from '@dl/shared';
 import type { Redis } from 'ioredis';
 import { reclaimReads } from './readReclaim.ts';
 
@@ -31,19 +31,32 @@ type Entry = [id: Buffer, fields: Buffer[]];
 const READ_ENTRIES = 16;
 
 /**
+ * Emitters whose next sequence number is remembered. One downloader process is one emitter (a
+ * restart is a new one); past the cap the longest silent is forgotten, and a resend of its would be
+ * counted again.
+ */
+const MAX_EMITTERS = 1_024;
+const MAX_EMITTER_BYTES = 64;
+
+/**
  * Redis stream transport, exporter side: a consumer group read with XREADGROUP, XACK after the
  * entries are aggregated. At start (and after any reconnect) it first re-reads its own pending
  * entries, so nothing read by a killed exporter is lost, then claims entries stale consumers left.
  * Entries aggregated but whose XACK failed are remembered, so a re-read never counts them twice.
+ * Lines our emitter resent after losing the answer to an XADD Redis had stored are told apart by
+ * their sequence numbers (STREAM_FIELDS) and skipped, counted in `duplicates`.
  */
 export class StreamReceiver implements EventSource {
   private readonly client: Redis;
   private running = false;
   private loop: Promise<void> | undefined;
   private readonly unacked = new Set<string>();
+  /** Per emitter, the sequence number of the first line not yet counted. */
+  private readonly nextSeq = new Map<string, number>();
   private reportedDown = false;
   private readonly log: (message: string) => void;
   entriesRead = 0;
+  duplicates = 0;
 
   constructor(private readonly options: StreamReceiverOptions) {
     this.log = options.log ?? ((m) => console.error(m));
@@ -122,7 +135,11 @@ export class StreamReceiver implements EventSource {
         this.options.batch ?? READ_ENTRIES,
       )) as [Buffer, Entry[]];
       cursor = reply[0].toString();
-      await this.handle(reply[1].filter((e) => e?.[1] !== null));
+      // Another consumer read these and died with its counts: count them whole, even below a mark.
+      await this.handle(
+        reply[1].filter((e) => e?.[1] !== null),
+        false,
+      );
     } while (cursor !== '0-0' && this.running);
   }
 
@@ -149,17 +166,20 @@ export class StreamReceiver implements EventSource {
   }
 
   /** Aggregates each entry's lines, then acknowledges them all in one XACK. */
-  private async handle(entries: Entry[]): Promise<void> {
+  private async handle(entries: Entry[], dedupe = true): Promise<void> {
     const ids: string[] = [];
     for (const [rawId, fields] of entries) {
       const id = rawId.toString();
       ids.push(id);
       if (this.unacked.has(id)) continue; // aggregated before a failed XACK: do not count twice
       this.entriesRead++;
-      const lines = fieldValue(fields, 'e');
+      const lines = fieldValue(fields, STREAM_FIELDS.lines);
       if (lines) {
-        if (this.options.chunk) this.options.chunk(() => this.split(lines));
-        else this.split(lines);
+        const seq = sequence(fields);
+        const skip = seq && dedupe ? Math.max(0, (this.nextSeq.get(seq.emitter) ?? 0) - seq.first) : 0;
+        const split = () => this.split(lines, seq?.unnumbered ?? 0, skip);
+        const numbered = this.options.chunk ? this.options.chunk(split) : split();
+        if (seq) this.advance(seq.emitter, seq.first + numbered);
         reclaimReads(lines.length); // each entry is a buffer outside V8's heap, as a socket read is
       }
       this.unacked.add(id);
@@ -169,15 +189,59 @@ export class StreamReceiver implements EventSource {
     for (const id of ids) this.unacked.delete(id);
   }
 
-  private split(buf: Buffer): void {
+  /**
+   * Aggregates the entry's lines but the `skip` numbered ones after the first `unnumbered`; returns
+   * how many numbered lines it holds.
+   */
+  private split(buf: Buffer, unnumbered: number, skip: number): number {
     let start = 0;
+    let line = 0;
     while (start < buf.length) {
       let nl = buf.indexOf(10, start);
       if (nl < 0) nl = buf.length;
-      if (nl > start) this.options.onLine(buf, start, nl);
+      if (nl > start) {
+        const n = line++ - unnumbered;
+        if (n < 0 || n >= skip) this.options.onLine(buf, start, nl);
+        else this.duplicates++;
+      }
       start = nl + 1;
     }
+    return Math.max(0, line - unnumbered);
   }
+
+  /** Remembers `next` as the emitter's first uncounted number (most recently heard emitters kept). */
+  private advance(emitter: string, next: number): void {
+    const known = this.nextSeq.get(emitter);
+    if (known !== undefined) this.nextSeq.delete(emitter);
+    else if (this.nextSeq.size >= MAX_EMITTERS) this.nextSeq.delete(this.nextSeq.keys().next().value as string);
+    this.nextSeq.set(emitter, Math.max(known ?? 0, next));
+  }
+}
+
+interface Sequence {
+  emitter: string;
+  first: number;
+  unnumbered: number;
+}
+
+/** The entry's sequence fields, or undefined when it has none or they are malformed (counted whole). */
+function sequence(fields: Buffer[]): Sequence | undefined {
+  const emitter = fieldValue(fields, STREAM_FIELDS.emitter);
+  const first = decimal(fieldValue(fields, STREAM_FIELDS.seq));
+  const unnumbered = decimal(fieldValue(fields, STREAM_FIELDS.unnumbered)) ?? 0;
+  if (!emitter || emitter.length === 0 || emitter.length > MAX_EMITTER_BYTES || first === undefined) return undefined;
+  return { emitter: emitter.toString('latin1'), first, unnumbered };
+}
+
+/** A non-negative decimal integer of at most 15 digits (a safe integer), else undefined. */
+function decimal(bytes: Buffer | undefined): number | undefined {
+  if (!bytes || bytes.length === 0 || bytes.length > 15) return undefined;
+  let n = 0;
+  for (const b of bytes) {
+    if (b < 48 || b > 57) return undefined;
+    n = n * 10 + (b - 48);
+  }
+  return n;
 }
 
 function fieldValue(fields: Buffer[] | null, name: string): Buffer | undefined {
