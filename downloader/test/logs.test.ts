@@ -101,7 +101,7 @@ describe.skipIf(!hasRedis)('structured logs and request ids (real downloader, ex
     const client = new Redis(redis.url);
     const read = async () =>
       (await client.xrange('downloader:events', '-', '+')).flatMap(([, fields]) =>
-        (fields[3] ?? '')
+        (fields[fields.indexOf('e') + 1] ?? '')
           .split('\n')
           .filter(Boolean)
           .map((l) => JSON.parse(l) as { kind: string; endpoint?: string; request_id?: string }),
