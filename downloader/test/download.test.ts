@@ -14,6 +14,10 @@ describe('GET /{url} against a local origin (DOWNLOADER_ALLOW_PRIVATE=1)', () =>
     origin
       .static('/article', 'text/html; charset=utf-8', ARTICLE_HTML)
       .static('/plain', 'text/plain; charset=utf-8', 'just some text\nin two lines')
+      .static('/not-a-document', 'text/html', 'hi there')
+      .static('/empty', 'text/html', '')
+      .static('/fragment', 'text/html', '<p>one</p><p>two</p>')
+      .static('/comment', 'text/html', '<!-- only a comment --> and a word')
       .static('/data.json', 'application/json', '{"a":1}')
       .static('/pixel.png', 'image/png', PNG)
       .route('/echo', (req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(req.url ?? ''))
@@ -40,6 +44,20 @@ describe('GET /{url} against a local origin (DOWNLOADER_ALLOW_PRIVATE=1)', () =>
     expect(res.headers.get('x-original-content-type')).toBe('text/html; charset=utf-8');
     expect(res.headers.get('x-content-length')).toBe(String(Buffer.byteLength(ARTICLE_HTML)));
     expect(res.headers.get('x-cache')).toBe('MISS');
+  });
+
+  it.each([
+    ['/not-a-document', 'hi there', 'hi there'],
+    ['/empty', '', ''],
+    ['/fragment', 'one\n\ntwo', 'one\n\ntwo'],
+    ['/comment', 'and a word', 'and a word'],
+  ])('HTML that is not a whole document (%s): its text, never a 500', async (path, text, markdown) => {
+    const plain = await get(`${origin.base}${path}`);
+    expect(plain.status).toBe(200);
+    expect(await plain.text()).toBe(text);
+    const md = await get(`${origin.base}${path}`, 'text/markdown');
+    expect(md.status).toBe(200);
+    expect(await md.text()).toBe(markdown);
   });
 
   it('text/markdown: headings, emphasis and lists as Markdown', async () => {
@@ -131,11 +149,11 @@ describe('GET /{url} against a local origin (DOWNLOADER_ALLOW_PRIVATE=1)', () =>
   it('reports every fetch as an upstream event and every download under /{url}', async () => {
     const m = await waitFor('events counted', async () => {
       const s = await sut.metrics();
-      return sumSamples(s, 'downloader_requests_total', { endpoint: '/{url}' }) >= 19 ? s : undefined;
+      return sumSamples(s, 'downloader_requests_total', { endpoint: '/{url}' }) >= 27 ? s : undefined;
     });
-    expect(sumSamples(m, 'downloader_requests_total', { endpoint: '/{url}' })).toBe(19);
-    // Two of the 19 were served from the cache without a fetch; five fetches failed.
-    expect(sumSamples(m, 'downloader_upstream_requests_total', { outcome: 'ok' })).toBeGreaterThanOrEqual(9);
+    expect(sumSamples(m, 'downloader_requests_total', { endpoint: '/{url}' })).toBe(27);
+    // Six of the 27 were served from the cache without a fetch; five fetches failed.
+    expect(sumSamples(m, 'downloader_upstream_requests_total', { outcome: 'ok' })).toBeGreaterThanOrEqual(13);
     expect(sumSamples(m, 'downloader_upstream_requests_total', { outcome: 'http_error' })).toBeGreaterThanOrEqual(1);
     await waitFor('the HTTP client reported up', async () =>
       sumSamples(await sut.metrics(), 'downloader_component_up', { component: 'http_client' }) === 1 ? true : undefined,

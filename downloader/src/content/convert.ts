@@ -37,9 +37,20 @@ interface Article {
   html: string;
 }
 
+/**
+ * A page as a document. linkedom parses documents, not fragments: text served as HTML, an empty body,
+ * a lone `<p>` or a comment gives it no `<html>` element, and then reading the title throws. Such a
+ * page is parsed again inside one, as a browser would place it.
+ */
+function parsePage(html: string) {
+  const { document } = parseHTML(html);
+  if (document.documentElement?.tagName === 'HTML') return document;
+  return parseHTML(`<!doctype html><html><head></head><body>${html}</body></html>`).document;
+}
+
 /** The main article of a page, boilerplate (navigation, footers, ads) removed; the whole body if none is found. */
 export function mainArticle(html: string, url: string): Article {
-  const { document } = parseHTML(html);
+  const document = parsePage(html);
   const title = document.title ?? '';
   try {
     Object.defineProperty(document, 'baseURI', { value: url });
@@ -49,7 +60,7 @@ export function mainArticle(html: string, url: string): Article {
     // Readability failed on odd markup: fall back to the body.
   }
   // Readability changes the document it reads, so the fallback starts from a fresh parse.
-  const fresh = parseHTML(html).document;
+  const fresh = parsePage(html);
   for (const el of fresh.querySelectorAll('script, style, noscript, nav, footer, header, aside')) el.remove();
   return { title, html: fresh.body?.innerHTML ?? html };
 }
