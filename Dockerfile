@@ -31,7 +31,7 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production PORT=8000 CHROMIUM_PATH=/usr/bin/chromium
 WORKDIR /app
-COPY --from=build --chown=node:node /src/dist/downloader.mjs /src/dist/downloader.mjs.map ./
+COPY --from=build --chown=node:node /src/dist/downloader.mjs /src/dist/downloader.mjs.map /src/dist/convertWorker.mjs /src/dist/convertWorker.mjs.map ./
 # playwright-core stays outside the bundle (it loads its own files); it has no dependencies.
 COPY --from=build --chown=node:node /src/node_modules/playwright-core ./node_modules/playwright-core
 RUN install -d -o node -g node -m 700 /run/events

@@ -7,6 +7,8 @@ export async function buildAll() {
   await build({
     entryPoints: {
       downloader: 'downloader/src/main.ts',
+      // The downloader's conversion worker (downloader/src/content/convertPool.ts), beside it.
+      convertWorker: 'downloader/src/content/convertWorker.ts',
       exporter: 'exporter/src/main.ts',
     },
     outdir: 'dist',

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { ERROR_TYPES, type ErrorType } from '@dl/shared';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ConvertError } from './content/convertPool.ts';
 import { RenderError } from './content/render.ts';
 import { PdfError } from './pdf/pdfRenderer.ts';
 import { tagErrorType } from './telemetry/requestTiming.ts';
@@ -71,6 +72,7 @@ export function toApiError(err: unknown): ApiError {
     } as const;
     return new ApiError(type[err.outcome], err.message);
   }
+  if (err instanceof ConvertError) return new ApiError('unconvertible_content', err.message);
   if (err instanceof RenderError) return new ApiError('unsupported_content', err.message);
   return new ApiError('internal', 'internal server error');
 }

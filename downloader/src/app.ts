@@ -3,6 +3,7 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { ApiError, errorResponse, toApiError } from './apiError.ts';
 import { createKeyCheck } from './auth.ts';
 import type { CacheLayer } from './cache/cache.ts';
+import type { Converter } from './content/render.ts';
 import { createErrorLog } from './errorLog.ts';
 import type { PdfRenderer } from './pdf/pdfRenderer.ts';
 import { clientKey, type LimitClass, type RateLimits } from './rateLimit.ts';
@@ -24,6 +25,8 @@ export interface AppDeps {
   apiKey?: string;
   cache?: CacheLayer;
   pdf?: PdfRenderer;
+  /** HTML to text or Markdown: main.ts gives its ConvertPool; absent, pages convert on the calling thread. */
+  convert?: Converter;
   /** RATELIMIT_*: per-class request budgets; without it nothing is limited. */
   limits?: RateLimits;
   /** OTLP tracing (OTEL_EXPORTER_OTLP_ENDPOINT): child spans of the download route. */
@@ -137,7 +140,15 @@ export function createApp(deps: AppDeps): Hono {
       '/:url{[hH][tT][tT][pP][sS]?(?::|%3[aA]).*}',
       limited(
         'download',
-        guarded(downloadHandler({ upstream: deps.upstream, cache: deps.cache, pdf: deps.pdf, tracing: deps.tracing })),
+        guarded(
+          downloadHandler({
+            upstream: deps.upstream,
+            cache: deps.cache,
+            pdf: deps.pdf,
+            convert: deps.convert,
+            tracing: deps.tracing,
+          }),
+        ),
       ),
     );
   app.notFound((c) => {

@@ -57,6 +57,12 @@ export const downloaderEnv = {
     .about('largest `POST /batch` body; a larger one is refused with 413 while it is read'),
   WEBHOOK_RETRY_BASE_S: env.seconds(1, 0.01, 60).about('first webhook retry delay; doubles per attempt (5 attempts)'),
   // As the original service: 2 x cores (max 12) PDF renders, 8 x cores (max 50) batch downloads.
+  CONVERT_WORKERS: env.int(1, 1, 64).about('worker threads turning HTML into text or Markdown, off the request thread'),
+  CONVERT_TIMEOUT_S: env
+    .seconds(10, 0.1, 600)
+    .about(
+      'longest one page may take to become text or Markdown; past it the worker is stopped and the answer is 422 `unconvertible_content`',
+    ),
   PDF_CONCURRENCY: env.int(Math.min(2 * cores, 12), 1, 256).about('PDF pool size', '2 x cores, at most 12'),
   PDF_QUEUE_MAX: env
     .int(32, 0, 100_000)

@@ -7,6 +7,8 @@ import { createApp } from './app.ts';
 import { type ContentCache, cacheLayer, MemoryCache, RedisCache } from './cache/cache.ts';
 import { answerClientErrors } from './clientErrors.ts';
 import { loadDownloaderConfig } from './config.ts';
+import { ConvertPool } from './content/convertPool.ts';
+import type { Converter } from './content/render.ts';
 import { createErrorLog } from './errorLog.ts';
 import { JobRunner } from './jobs/jobRunner.ts';
 import { MemoryJobStore, RedisJobStore } from './jobs/jobStore.ts';
@@ -86,7 +88,9 @@ const tracing = config.OTEL_EXPORTER_OTLP_ENDPOINT
       batchDelayMs: config.OTEL_BSP_SCHEDULE_DELAY,
     })
   : undefined;
-const runner = new JobRunner({ store, upstream, pool: pools.batch, emit: telemetry.emit, webhook });
+const converter = new ConvertPool({ workers: config.CONVERT_WORKERS, timeoutMs: config.CONVERT_TIMEOUT_S * 1000 });
+const convert: Converter = (html, url, format) => converter.convert(html, url, format);
+const runner = new JobRunner({ store, upstream, pool: pools.batch, emit: telemetry.emit, webhook, convert });
 const app = createApp({
   version: VERSION,
   startedAt,
@@ -102,6 +106,7 @@ const app = createApp({
   apiKey: config.DOWNLOADER_KEY,
   cache: cacheLayer(contentCache, telemetry.recordCache),
   pdf,
+  convert,
   limits,
   tracing,
   logError: createErrorLog((message) => log.error(message)),
@@ -144,6 +149,7 @@ async function shutdown(signal: string): Promise<void> {
   await upstream.close();
   await contentCache.close();
   await pdf.close();
+  await converter.close();
   await store.close();
   limitRedis?.disconnect();
   // The last spans, if the collector takes them within 2 s: a collector that is away never holds the exit.

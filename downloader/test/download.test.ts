@@ -248,3 +248,53 @@ describe("GET /{url} and the target's manners", () => {
     expect(origin.hits.get('/viral')).toBe(1);
   });
 });
+
+describe('hostile pages: conversion in a worker, within CONVERT_TIMEOUT_S', () => {
+  const origin = new Origin();
+  const sut = new SystemUnderTest({ DOWNLOADER_ALLOW_PRIVATE: '1', CONVERT_TIMEOUT_S: '1' }, { POLL_INTERVAL_S: '0.3' });
+  const page = (body: string) => `<!doctype html><html><head><title>t</title></head><body>${body}</body></html>`;
+
+  beforeAll(async () => {
+    await origin.start();
+    origin
+      // Readability spent 27 s on this, then overflowed its stack; linkedom 26 s parsing the second.
+      .static('/nested', 'text/html', page(`${'<div>'.repeat(50_000)}bottom${'</div>'.repeat(50_000)}`))
+      .static('/unclosed', 'text/html', page(`${'<b>'.repeat(200_000)}x`))
+      .static('/fine', 'text/html', page('<p>a fine page</p>'));
+    await sut.start();
+  });
+  afterAll(async () => {
+    await sut.stop();
+    await origin.stop();
+  });
+
+  it.each(['/nested', '/unclosed'])(
+    '%s: 422 unconvertible_content within the budget, while other requests are answered at once',
+    async (path) => {
+      const started = performance.now();
+      const slow = fetch(`${sut.base}/${origin.base}${path}`, { headers: { accept: 'text/markdown' } });
+      await new Promise((r) => setTimeout(r, 200)); // the conversion is under way
+      const health = performance.now();
+      expect((await fetch(`${sut.base}/health`)).status).toBe(200);
+      expect(performance.now() - health).toBeLessThan(300);
+      const res = await slow;
+      expect(res.status).toBe(422);
+      expect(await res.json()).toMatchObject({ success: false, error_type: 'unconvertible_content' });
+      expect(performance.now() - started).toBeLessThan(5_000);
+      // The page itself is still there, as HTML and as JSON.
+      expect((await fetch(`${sut.base}/${origin.base}${path}`, { headers: { accept: 'text/html' } })).status).toBe(200);
+      expect((await fetch(`${sut.base}/${origin.base}${path}`, { headers: { accept: 'application/json' } })).status).toBe(200);
+      // The stopped worker was replaced.
+      const fine = await fetch(`${sut.base}/${origin.base}/fine`);
+      expect(await fine.text()).toContain('a fine page');
+    },
+  );
+
+  it('names a page it could not convert among the formats that worked', async () => {
+    const res = await fetch(`${sut.base}/${origin.base}/nested`, { headers: { accept: 'text/plain, text/html' } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { 'text/html': string; errors: Record<string, string> };
+    expect(body['text/html']).toContain('bottom');
+    expect(body.errors['text/plain']).toMatch(/more than 1 s to convert/);
+  });
+});

@@ -49,7 +49,7 @@ export const ERROR_CAUSES = ['client', 'target', 'service'] as const;
 export type ErrorCause = (typeof ERROR_CAUSES)[number];
 
 interface ErrorTypeInfo {
-  readonly status: 400 | 401 | 403 | 404 | 406 | 408 | 413 | 415 | 429 | 431 | 499 | 500 | 502 | 503 | 504;
+  readonly status: 400 | 401 | 403 | 404 | 406 | 408 | 413 | 415 | 422 | 429 | 431 | 499 | 500 | 502 | 503 | 504;
   readonly cause: ErrorCause;
   readonly when: string;
 }
@@ -129,6 +129,12 @@ export const ERROR_TYPES = {
   },
   jobs_unavailable: { status: 503, cause: 'service', when: 'the job store (Redis) is unreachable' },
   upstream_timeout: { status: 504, cause: 'target', when: 'connect, headers or body timeout, or a PDF render timeout' },
+  // Appended, not sorted in: binary frames carry a type's position in this list.
+  unconvertible_content: {
+    status: 422,
+    cause: 'target',
+    when: "the target's HTML could not become text or Markdown: it took longer than `CONVERT_TIMEOUT_S` or is nested past what the converter can walk (the HTML and JSON formats still work)",
+  },
 } as const satisfies Record<string, ErrorTypeInfo>;
 export type ErrorType = keyof typeof ERROR_TYPES;
 export const ERROR_TYPE_NAMES = Object.keys(ERROR_TYPES) as [ErrorType, ...ErrorType[]];

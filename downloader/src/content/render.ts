@@ -1,5 +1,13 @@
 import type { FetchResult } from '../upstream/client.ts';
 import { htmlToMarkdown, htmlToText, isHtml, isTextual } from './convert.ts';
+
+/** Converts one page's HTML to text or Markdown: in worker threads when the process composes a ConvertPool. */
+export type Converter = (html: string, url: string, format: 'text' | 'markdown') => Promise<string>;
+
+/** On the calling thread, with no time budget: for tests and tools, never for the server (main.ts). */
+export const convertInline: Converter = async (html, url, format) =>
+  format === 'text' ? htmlToText(html, url) : htmlToMarkdown(html, url);
+
 import type { Format } from './negotiate.ts';
 
 export interface Rendered {
@@ -11,7 +19,11 @@ export interface Rendered {
 export class RenderError extends Error {}
 
 /** Turns one fetched document into one format. PDF is rendered elsewhere (it needs the browser). */
-export function render(doc: FetchResult, format: Exclude<Format, 'pdf'>): Rendered {
+export async function render(
+  doc: FetchResult,
+  format: Exclude<Format, 'pdf'>,
+  convert: Converter = convertInline,
+): Promise<Rendered> {
   const type = doc.headers['content-type'] ?? 'application/octet-stream';
   switch (format) {
     case 'html':
@@ -37,9 +49,10 @@ export function render(doc: FetchResult, format: Exclude<Format, 'pdf'>): Render
       const text = doc.body.toString('utf8');
       if (!html)
         return { body: text, contentType: format === 'text' ? 'text/plain; charset=utf-8' : 'text/markdown; charset=utf-8' };
-      return format === 'text'
-        ? { body: htmlToText(text, doc.url), contentType: 'text/plain; charset=utf-8' }
-        : { body: htmlToMarkdown(text, doc.url), contentType: 'text/markdown; charset=utf-8' };
+      return {
+        body: await convert(text, doc.url, format),
+        contentType: format === 'text' ? 'text/plain; charset=utf-8' : 'text/markdown; charset=utf-8',
+      };
     }
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventInput } from '@dl/shared';
 import { targetStatusError, toApiError } from '../apiError.ts';
-import { render } from '../content/render.ts';
+import { type Converter, render } from '../content/render.ts';
 import type { Semaphore } from '../semaphore.ts';
 import type { UpstreamClient } from '../upstream/client.ts';
 import type { BatchRequest, JobFormat } from './batchRequest.ts';
@@ -14,6 +14,8 @@ export interface JobRunnerDeps {
   /** The global batch pool: every URL of every job takes one slot while it is fetched. */
   pool: Semaphore;
   emit: (event: EventInput) => void;
+  /** HTML to text or Markdown (see DownloadDeps.convert). */
+  convert?: Converter;
   now?: () => number;
   /** Delivers the finished job to its webhook_url (signed); absent when no WEBHOOK_SECRET is set. */
   webhook?: (url: string, payload: unknown, requestId?: string) => Promise<boolean>;
@@ -145,7 +147,7 @@ export class JobRunner {
         const e = targetStatusError(doc.status);
         return { url, format, success: false, status_code: doc.status, error: e.message, error_type: e.type };
       }
-      const out = render(doc, format);
+      const out = await render(doc, format, this.deps.convert);
       const body = typeof out.body === 'string' ? out.body : out.body.toString('utf8');
       return {
         url,

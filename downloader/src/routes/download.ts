@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { ApiError, targetStatusError } from '../apiError.ts';
 import type { CacheLayer } from '../cache/cache.ts';
 import { FORMAT_TYPES, type Format, negotiate } from '../content/negotiate.ts';
-import { RenderError, render } from '../content/render.ts';
+import { type Converter, RenderError, render } from '../content/render.ts';
 import { PdfError, type PdfRenderer } from '../pdf/pdfRenderer.ts';
 import { spanOf } from '../telemetry/requestTiming.ts';
 import type { Tracing } from '../telemetry/tracing.ts';
@@ -14,6 +14,8 @@ export interface DownloadDeps {
   upstream: UpstreamClient;
   cache?: CacheLayer;
   pdf?: PdfRenderer;
+  /** HTML to text or Markdown: the process's ConvertPool (worker threads, a time budget), else inline. */
+  convert?: Converter;
   /** OTLP tracing, when configured: the fetch, the render and the PDF become child spans. */
   tracing?: Tracing;
 }
@@ -73,8 +75,8 @@ export function downloadHandler(deps: DownloadDeps) {
       'x-content-length': String(doc.body.length),
       'x-cache': 'MISS',
     };
-    if (!format) return inSpan('render', () => multiple(c, doc, formats, headers, deps.pdf));
-    const out = inSpan('render', () => render(doc, format));
+    if (!format) return inSpan('render', () => multiple(c, doc, formats, headers, deps.pdf, deps.convert));
+    const out = await inSpan('render', () => render(doc, format, deps.convert));
     const body = typeof out.body === 'string' ? Buffer.from(out.body) : out.body;
     if (cacheable && deps.cache) {
       // Only successful renderings reach this point: errors are never cached. Fire and forget.
@@ -95,6 +97,7 @@ async function multiple(
   formats: Format[],
   headers: Record<string, string>,
   pdf?: PdfRenderer,
+  convert?: Converter,
 ): Promise<Response> {
   // Keyed by media type, as the original service answers (`"text/html"`, `"text/markdown"`, `"errors"`).
   const result: Record<string, unknown> = {};
@@ -117,7 +120,7 @@ async function multiple(
       continue;
     }
     try {
-      const out = render(doc, f);
+      const out = await render(doc, f, convert);
       result[key] = f === 'json' ? JSON.parse(String(out.body)) : f === 'html' ? doc.body.toString('utf8') : out.body;
     } catch (err) {
       if (!(err instanceof RenderError)) throw err;
