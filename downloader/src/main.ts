@@ -88,7 +88,11 @@ const tracing = config.OTEL_EXPORTER_OTLP_ENDPOINT
       batchDelayMs: config.OTEL_BSP_SCHEDULE_DELAY,
     })
   : undefined;
-const converter = new ConvertPool({ workers: config.CONVERT_WORKERS, timeoutMs: config.CONVERT_TIMEOUT_S * 1000 });
+const converter = new ConvertPool({
+  workers: config.CONVERT_WORKERS,
+  timeoutMs: config.CONVERT_TIMEOUT_S * 1000,
+  heapMb: config.CONVERT_HEAP_MB,
+});
 const convert: Converter = (html, url, format) => converter.convert(html, url, format);
 const runner = new JobRunner({ store, upstream, pool: pools.batch, emit: telemetry.emit, webhook, convert });
 const app = createApp({

@@ -298,3 +298,30 @@ describe('hostile pages: conversion in a worker, within CONVERT_TIMEOUT_S', () =
     expect(body.errors['text/plain']).toMatch(/more than 1 s to convert/);
   });
 });
+
+describe('a page whose conversion needs more than CONVERT_HEAP_MB', () => {
+  const origin = new Origin();
+  const sut = new SystemUnderTest({ DOWNLOADER_ALLOW_PRIVATE: '1', CONVERT_HEAP_MB: '32' }, { POLL_INTERVAL_S: '0.3' });
+  beforeAll(async () => {
+    await origin.start();
+    // 3 MB of short paragraphs: some 200 MB of DOM.
+    origin
+      .static('/wide', 'text/html', `<html><body>${'<p>para <b>bold</b> text</p>'.repeat(110_000)}</body></html>`)
+      .static('/fine', 'text/html', '<html><body><p>a fine page</p></body></html>');
+    await sut.start();
+  });
+  afterAll(async () => {
+    await sut.stop();
+    await origin.stop();
+  });
+
+  it('is 422 unconvertible_content, the downloader unharmed and the next page converted', async () => {
+    const res = await fetch(`${sut.base}/${origin.base}/wide`);
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as { error: string };
+    expect(body).toMatchObject({ success: false, error_type: 'unconvertible_content' });
+    expect(body.error).toMatch(/memory/);
+    expect(await (await fetch(`${sut.base}/${origin.base}/fine`)).text()).toContain('a fine page');
+    expect((await fetch(`${sut.base}/health`)).status).toBe(200);
+  });
+});

@@ -133,7 +133,7 @@ export const ERROR_TYPES = {
   unconvertible_content: {
     status: 422,
     cause: 'target',
-    when: "the target's HTML could not become text or Markdown: it took longer than `CONVERT_TIMEOUT_S` or is nested past what the converter can walk (the HTML and JSON formats still work)",
+    when: "the target's HTML could not become text or Markdown: it took longer than `CONVERT_TIMEOUT_S`, needed more memory than `CONVERT_HEAP_MB` or is nested past what the converter can walk (the HTML and JSON formats still work)",
   },
 } as const satisfies Record<string, ErrorTypeInfo>;
 export type ErrorType = keyof typeof ERROR_TYPES;

@@ -8,7 +8,7 @@ import { RenderError } from './render.ts';
  * 50,000 nested `<div>`s kept the main thread 27 s before overflowing its stack, 600 KB of 200,000
  * unclosed `<b>` 26 s in the parser alone. On the main thread that stalls every request; here a
  * worker that passes the budget is terminated (the only way to stop synchronous code) and replaced,
- * and the page answered `unconvertible_content`.
+ * and the page answered `unconvertible_content`; so is one that needs more than its heap bound.
  */
 export class ConvertPool {
   private readonly idle: Worker[] = [];
@@ -17,7 +17,7 @@ export class ConvertPool {
   private nextId = 0;
   private closed = false;
 
-  constructor(private readonly options: { workers: number; timeoutMs: number }) {}
+  constructor(private readonly options: { workers: number; timeoutMs: number; heapMb?: number }) {}
 
   convert(html: string, url: string, format: ConvertRequest['format']): Promise<string> {
     if (this.closed) return Promise.reject(new Error('the conversion pool is closed'));
@@ -48,8 +48,15 @@ export class ConvertPool {
     this.workers++;
     // The bundle runs dist/convertWorker.mjs beside dist/downloader.mjs; the sources (tests, tsx) the .ts file.
     const source = import.meta.url.endsWith('.ts');
-    const worker = new Worker(new URL(source ? './convertWorker.ts' : './convertWorker.mjs', import.meta.url));
+    // Its heap is bounded: linkedom holds about 70 bytes per byte of HTML (a 2.8 MB page, 192 MB), so a
+    // 20 MiB page would take over a gigabyte; past the bound the worker dies and the page is a 422.
+    const worker = new Worker(new URL(source ? './convertWorker.ts' : './convertWorker.mjs', import.meta.url), {
+      resourceLimits: { maxOldGenerationSizeMb: this.options.heapMb ?? 512 },
+    });
     worker.unref(); // an idle worker never keeps the process alive
+    // A worker's error outlives the job's listeners (a heap overrun reported as it is terminated):
+    // an 'error' nobody listens to would end the process.
+    worker.on('error', () => {});
     return worker;
   }
 
