@@ -64,8 +64,10 @@ export const downloaderEnv = {
       'longest one page may take to become text or Markdown; past it the worker is stopped and the answer is 422 `unconvertible_content`',
     ),
   CONVERT_HEAP_MB: env
-    .int(512, 32, 16_384)
-    .about('heap bound of each conversion worker, in MiB; a page that needs more is answered 422 `unconvertible_content`'),
+    .int(256, 32, 16_384)
+    .about(
+      'heap bound of each conversion worker, in MiB (256 holds the DOM of about 3.5 MB of HTML, inside the Kubernetes limit of 1 GiB beside Chromium); a page that needs more is answered 422 `unconvertible_content`',
+    ),
   PDF_CONCURRENCY: env.int(Math.min(2 * cores, 12), 1, 256).about('PDF pool size', '2 x cores, at most 12'),
   PDF_QUEUE_MAX: env
     .int(32, 0, 100_000)

@@ -51,7 +51,7 @@ export class ConvertPool {
     // Its heap is bounded: linkedom holds about 70 bytes per byte of HTML (a 2.8 MB page, 192 MB), so a
     // 20 MiB page would take over a gigabyte; past the bound the worker dies and the page is a 422.
     const worker = new Worker(new URL(source ? './convertWorker.ts' : './convertWorker.mjs', import.meta.url), {
-      resourceLimits: { maxOldGenerationSizeMb: this.options.heapMb ?? 512 },
+      resourceLimits: { maxOldGenerationSizeMb: this.options.heapMb ?? 256 },
     });
     worker.unref(); // an idle worker never keeps the process alive
     // A worker's error outlives the job's listeners (a heap overrun reported as it is terminated):
