@@ -72,7 +72,10 @@ export function toApiError(err: unknown): ApiError {
     } as const;
     return new ApiError(type[err.outcome], err.message);
   }
-  if (err instanceof ConvertError) return new ApiError('unconvertible_content', err.message);
+  if (err instanceof ConvertError) {
+    if (err.outcome === 'queue_full') return new ApiError('queue_full', err.message, {}, RETRY_LATER);
+    return new ApiError(err.outcome === 'abandoned' ? 'client_closed' : 'unconvertible_content', err.message);
+  }
   if (err instanceof RenderError) return new ApiError('unsupported_content', err.message);
   return new ApiError('internal', 'internal server error');
 }

@@ -63,6 +63,9 @@ export const downloaderEnv = {
     .about(
       'longest one page may take to become text or Markdown; past it the worker is stopped and the answer is 422 `unconvertible_content`',
     ),
+  CONVERT_QUEUE_MAX: env
+    .int(32, 0, 100_000)
+    .about('pages that may wait for a conversion worker; past it: 503 `queue_full` with `Retry-After`'),
   CONVERT_HEAP_MB: env
     .int(256, 32, 16_384)
     .about(

@@ -92,8 +92,9 @@ const converter = new ConvertPool({
   workers: config.CONVERT_WORKERS,
   timeoutMs: config.CONVERT_TIMEOUT_S * 1000,
   heapMb: config.CONVERT_HEAP_MB,
+  queueMax: config.CONVERT_QUEUE_MAX,
 });
-const convert: Converter = (html, url, format) => converter.convert(html, url, format);
+const convert: Converter = (html, url, format, signal) => converter.convert(html, url, format, signal);
 const runner = new JobRunner({ store, upstream, pool: pools.batch, emit: telemetry.emit, webhook, convert });
 const app = createApp({
   version: VERSION,

@@ -251,7 +251,10 @@ describe("GET /{url} and the target's manners", () => {
 
 describe('hostile pages: conversion in a worker, within CONVERT_TIMEOUT_S', () => {
   const origin = new Origin();
-  const sut = new SystemUnderTest({ DOWNLOADER_ALLOW_PRIVATE: '1', CONVERT_TIMEOUT_S: '1' }, { POLL_INTERVAL_S: '0.3' });
+  const sut = new SystemUnderTest(
+    { DOWNLOADER_ALLOW_PRIVATE: '1', CONVERT_TIMEOUT_S: '1', CONVERT_QUEUE_MAX: '1' },
+    { POLL_INTERVAL_S: '0.3' },
+  );
   const page = (body: string) => `<!doctype html><html><head><title>t</title></head><body>${body}</body></html>`;
 
   beforeAll(async () => {
@@ -296,6 +299,29 @@ describe('hostile pages: conversion in a worker, within CONVERT_TIMEOUT_S', () =
     const body = (await res.json()) as { 'text/html': string; errors: Record<string, string> };
     expect(body['text/html']).toContain('bottom');
     expect(body.errors['text/plain']).toMatch(/more than 1 s to convert/);
+  });
+
+  it('a full conversion queue is 503 queue_full; a client that leaves the queue frees its place', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const nested = `${sut.base}/${origin.base}/nested`;
+    const running = fetch(nested); // holds the one worker for a second
+    await sleep(200);
+    const leaving = new AbortController();
+    const queued = fetch(nested, { signal: leaving.signal }).catch(() => 'aborted');
+    await sleep(200);
+    const refused = await fetch(nested);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).not.toBeNull();
+    expect(await refused.json()).toMatchObject({ success: false, error_type: 'queue_full' });
+    leaving.abort();
+    expect(await queued).toBe('aborted');
+    await sleep(200);
+    // The place the leaving client held is free: this page waits in it instead of being refused.
+    const next = fetch(`${sut.base}/${origin.base}/fine`, { headers: { accept: 'text/markdown' } });
+    expect((await running).status).toBe(422);
+    const res = await next;
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('a fine page');
   });
 });
 

@@ -125,7 +125,7 @@ export const ERROR_TYPES = {
   queue_full: {
     status: 503,
     cause: 'service',
-    when: 'every slot of the PDF or batch pool is busy and its queue is at its cap (`PDF_QUEUE_MAX`, `BATCH_QUEUE_MAX`); `Retry-After` says when to come back',
+    when: 'every slot of the PDF, batch or conversion pool is busy and its queue is at its cap (`PDF_QUEUE_MAX`, `BATCH_QUEUE_MAX`, `CONVERT_QUEUE_MAX`); `Retry-After` says when to come back',
   },
   jobs_unavailable: { status: 503, cause: 'service', when: 'the job store (Redis) is unreachable' },
   upstream_timeout: { status: 504, cause: 'target', when: 'connect, headers or body timeout, or a PDF render timeout' },

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { QueueFullError, Semaphore } from '../semaphore.ts';
 import type { ConvertReply, ConvertRequest } from './convertWorker.ts';
 import { RenderError } from './render.ts';
 
@@ -9,43 +10,40 @@ import { RenderError } from './render.ts';
  * unclosed `<b>` 26 s in the parser alone. On the main thread that stalls every request; here a
  * worker that passes the budget is terminated (the only way to stop synchronous code) and replaced,
  * and the page answered `unconvertible_content`; so is one that needs more than its heap bound.
+ * Pages wait for a worker in the project's bounded Semaphore queue, leaving it when their client goes.
  */
 export class ConvertPool {
   private readonly idle: Worker[] = [];
-  private readonly queue: Job[] = [];
-  private workers = 0;
+  private readonly slots: Semaphore;
   private nextId = 0;
   private closed = false;
 
-  constructor(private readonly options: { workers: number; timeoutMs: number; heapMb?: number }) {}
+  constructor(private readonly options: { workers: number; timeoutMs: number; heapMb?: number; queueMax?: number }) {
+    this.slots = new Semaphore(options.workers, options.queueMax);
+  }
 
-  convert(html: string, url: string, format: ConvertRequest['format']): Promise<string> {
-    if (this.closed) return Promise.reject(new Error('the conversion pool is closed'));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ request: { id: this.nextId++, html, url, format }, resolve, reject });
-      this.dispatch();
-    });
+  async convert(html: string, url: string, format: ConvertRequest['format'], signal?: AbortSignal): Promise<string> {
+    if (this.closed) throw new ConvertError('unconvertible', 'the conversion pool is closed');
+    let release: () => void;
+    try {
+      release = await this.slots.acquire(signal);
+    } catch (err) {
+      if (err instanceof QueueFullError) throw new ConvertError('queue_full', `conversion ${err.message}`);
+      throw new ConvertError('abandoned', 'the client went away before its page was converted');
+    }
+    try {
+      return await this.run(this.idle.pop() ?? this.spawn(), { id: this.nextId++, html, url, format });
+    } finally {
+      release();
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new Error('the conversion pool is closed'));
     await Promise.all(this.idle.splice(0).map((w) => w.terminate()));
   }
 
-  private dispatch(): void {
-    while (this.queue.length > 0) {
-      let worker = this.idle.pop();
-      if (!worker) {
-        if (this.workers >= this.options.workers) return;
-        worker = this.spawn();
-      }
-      this.run(worker, this.queue.shift() as Job);
-    }
-  }
-
   private spawn(): Worker {
-    this.workers++;
     // The bundle runs dist/convertWorker.mjs beside dist/downloader.mjs; the sources (tests, tsx) the .ts file.
     const source = import.meta.url.endsWith('.ts');
     // Its heap is bounded: linkedom holds about 70 bytes per byte of HTML (a 2.8 MB page, 192 MB), so a
@@ -60,45 +58,44 @@ export class ConvertPool {
     return worker;
   }
 
-  private run(worker: Worker, job: Job): void {
-    const done = (settle: () => void, keep: boolean) => {
-      clearTimeout(timer);
-      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
-      settle();
-      if (keep && !this.closed) this.idle.push(worker);
-      else this.retire(worker);
-      this.dispatch();
-    };
-    const onMessage = (reply: ConvertReply) => {
-      if (reply.id !== job.request.id) return;
-      if ('out' in reply) done(() => job.resolve(reply.out), true);
-      else done(() => job.reject(new ConvertError(`the page could not be converted: ${reply.error}`)), true);
-    };
-    const onError = (err: Error) => done(() => job.reject(new ConvertError(`the conversion failed: ${err.message}`)), false);
-    const onExit = () => done(() => job.reject(new ConvertError('the conversion worker exited')), false);
-    const timer = setTimeout(
-      () =>
-        done(() => job.reject(new ConvertError(`the page took more than ${this.options.timeoutMs / 1000} s to convert`)), false),
-      this.options.timeoutMs,
-    );
-    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-    worker.postMessage(job.request);
-  }
-
-  private retire(worker: Worker): void {
-    this.workers--;
-    void worker.terminate();
+  /** One page on one worker; the worker goes back to `idle` after an answer, is terminated otherwise. */
+  private run(worker: Worker, request: ConvertRequest): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const done = (keep: boolean, settle: () => void) => {
+        clearTimeout(timer);
+        worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+        if (keep && !this.closed) this.idle.push(worker);
+        else void worker.terminate();
+        settle();
+      };
+      const fail = (keep: boolean, message: string) => done(keep, () => reject(new ConvertError('unconvertible', message)));
+      const onMessage = (reply: ConvertReply) => {
+        if (reply.id !== request.id) return;
+        if ('out' in reply) done(true, () => resolve(reply.out));
+        else fail(true, `the page could not be converted: ${reply.error}`);
+      };
+      const onError = (err: Error) => fail(false, `the conversion failed: ${err.message}`);
+      const onExit = () => fail(false, 'the conversion worker exited');
+      const timer = setTimeout(
+        () => fail(false, `the page took more than ${this.options.timeoutMs / 1000} s to convert`),
+        this.options.timeoutMs,
+      );
+      worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+      worker.postMessage(request);
+    });
   }
 }
 
 /**
- * A page that cannot be converted (too slow, or too deeply nested): answered 422
- * unconvertible_content, or named in `errors` beside the formats that worked.
+ * A page that was not converted: `unconvertible` (too slow, too large, nested past the stack) is a
+ * 422 `unconvertible_content`, `queue_full` a 503, `abandoned` (its client left while it waited) a
+ * 499; beside formats that worked, its message goes in `errors`.
  */
-export class ConvertError extends RenderError {}
-
-interface Job {
-  request: ConvertRequest;
-  resolve: (out: string) => void;
-  reject: (err: Error) => void;
+export class ConvertError extends RenderError {
+  constructor(
+    readonly outcome: 'unconvertible' | 'queue_full' | 'abandoned',
+    message: string,
+  ) {
+    super(message);
+  }
 }

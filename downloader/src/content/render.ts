@@ -1,14 +1,16 @@
 import type { FetchResult } from '../upstream/client.ts';
 import { htmlToMarkdown, htmlToText, isHtml, isTextual } from './convert.ts';
+import type { Format } from './negotiate.ts';
 
-/** Converts one page's HTML to text or Markdown: in worker threads when the process composes a ConvertPool. */
-export type Converter = (html: string, url: string, format: 'text' | 'markdown') => Promise<string>;
+/**
+ * Converts one page's HTML to text or Markdown: in worker threads when the process composes a
+ * ConvertPool; `signal` aborts the wait for a worker when the client goes.
+ */
+export type Converter = (html: string, url: string, format: 'text' | 'markdown', signal?: AbortSignal) => Promise<string>;
 
 /** On the calling thread, with no time budget: for tests and tools, never for the server (main.ts). */
 export const convertInline: Converter = async (html, url, format) =>
   format === 'text' ? htmlToText(html, url) : htmlToMarkdown(html, url);
-
-import type { Format } from './negotiate.ts';
 
 export interface Rendered {
   body: string | Buffer;
@@ -23,6 +25,7 @@ export async function render(
   doc: FetchResult,
   format: Exclude<Format, 'pdf'>,
   convert: Converter = convertInline,
+  signal?: AbortSignal,
 ): Promise<Rendered> {
   const type = doc.headers['content-type'] ?? 'application/octet-stream';
   switch (format) {
@@ -50,7 +53,7 @@ export async function render(
       if (!html)
         return { body: text, contentType: format === 'text' ? 'text/plain; charset=utf-8' : 'text/markdown; charset=utf-8' };
       return {
-        body: await convert(text, doc.url, format),
+        body: await convert(text, doc.url, format, signal),
         contentType: format === 'text' ? 'text/plain; charset=utf-8' : 'text/markdown; charset=utf-8',
       };
     }

@@ -147,7 +147,7 @@ export class JobRunner {
         const e = targetStatusError(doc.status);
         return { url, format, success: false, status_code: doc.status, error: e.message, error_type: e.type };
       }
-      const out = await render(doc, format, this.deps.convert);
+      const out = await render(doc, format, this.deps.convert, signal);
       const body = typeof out.body === 'string' ? out.body : out.body.toString('utf8');
       return {
         url,

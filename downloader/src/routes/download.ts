@@ -76,7 +76,7 @@ export function downloadHandler(deps: DownloadDeps) {
       'x-cache': 'MISS',
     };
     if (!format) return inSpan('render', () => multiple(c, doc, formats, headers, deps.pdf, deps.convert));
-    const out = await inSpan('render', () => render(doc, format, deps.convert));
+    const out = await inSpan('render', () => render(doc, format, deps.convert, c.req.raw.signal));
     const body = typeof out.body === 'string' ? Buffer.from(out.body) : out.body;
     if (cacheable && deps.cache) {
       // Only successful renderings reach this point: errors are never cached. Fire and forget.
@@ -120,7 +120,7 @@ async function multiple(
       continue;
     }
     try {
-      const out = await render(doc, f, convert);
+      const out = await render(doc, f, convert, c.req.raw.signal);
       result[key] = f === 'json' ? JSON.parse(String(out.body)) : f === 'html' ? doc.body.toString('utf8') : out.body;
     } catch (err) {
       if (!(err instanceof RenderError)) throw err;
