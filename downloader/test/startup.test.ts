@@ -57,6 +57,16 @@ describe('bad configuration stops start-up with one line naming the variable', (
     ['downloader', { EVENTS_ACK_MS: '0' }, 'Invalid configuration: EVENTS_ACK_MS="0": expected an integer between 1 and 1000'],
     [
       'downloader',
+      { CONVERT_TIMEOUT_S: '0' },
+      'Invalid configuration: CONVERT_TIMEOUT_S="0": expected a number of seconds between 0.1 and 600',
+    ],
+    [
+      'downloader',
+      { CONVERT_HEAP_MB: '16' },
+      'Invalid configuration: CONVERT_HEAP_MB="16": expected an integer between 32 and 16384',
+    ],
+    [
+      'downloader',
       { EVENTS_PEAK_RATE: 'fast' },
       'Invalid configuration: EVENTS_PEAK_RATE="fast": expected an integer between 1 and 10000000',
     ],
