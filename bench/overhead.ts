@@ -5,7 +5,9 @@
 // Processes: socket with binary frames (its exporter on the downloader's core, a sidecar sharing its
 // pod's CPU, then the same exporter moved to the other core), socket with NDJSON, the Redis stream
 // (the Redis server's CPU counted too), an in-process prom-client middleware, and an A/A process whose
-// on and off are the same code (the resolution of the method). Off means the downloader's
+// on and off are the same code (the resolution of the method); then two parts of the socket's
+// telemetry alone, no sidecar: the timed response with a recorder that keeps nothing, and the emitter
+// encoding every event for a sink that takes each batch without a write. Off means the downloader's
 // composition with EVENTS_TRANSPORT=off and its exporter stopped (the process SIGSTOPs it for each
 // off phase and continues it for each on phase): no sidecar at all, and every microsecond the
 // exporter spends, backlog included, falls in on phases. One more row keeps the same-core exporter
@@ -122,6 +124,8 @@ const NDJSON = 'socket, NDJSON, exporter on the same core';
 const REDIS = 'Redis stream, exporter on the same core';
 const PROM = 'in-process prom-client middleware';
 const AA = 'A/A: telemetry off, switched to itself';
+const RECORDER = 'part: the timed response and a recorder that keeps nothing';
+const EMITTER = 'part: the emitter, its batches taken by a null sink';
 /** Each variant's target, where the issue sets one. */
 const CPU_TARGET: Record<string, string> = { [ON_SAME]: '<= 1.03x', [ON_RUNNING]: '<= 1.03x', [ON_OTHER]: '<= 1.03x' };
 
@@ -163,6 +167,8 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
   const viaRedis = await startDownloader(redisEnv);
   const prom = await startDownloader({ BENCH_MODE: 'prom' });
   const aa = await startDownloader({ BENCH_MODE: 'none' });
+  const recorderOnly = await startDownloader({ BENCH_MODE: 'recorder' });
+  const emitterOnly = await startDownloader({ BENCH_MODE: 'emitter' });
   const binaryExporter = await startExporter(binary, sockets[0]);
   const ndjsonExporter = await startExporter(ndjson, sockets[1]);
   const redisExporter = await startExporter(viaRedis, sockets[2], redisEnv);
@@ -176,6 +182,8 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
     { name: REDIS, downloader: viaRedis, exporter: redisExporter, extra: () => [redis.pid as number] },
     { name: PROM, downloader: prom },
     { name: AA, downloader: aa },
+    { name: RECORDER, downloader: recorderOnly },
+    { name: EMITTER, downloader: emitterOnly },
   ];
   const workloads = [
     { name: 'GET /health', path: '/health' },
@@ -243,7 +251,11 @@ export async function overheadBench(rounds: number, seconds: number): Promise<Ro
     }
   } finally {
     for (const e of exporters) e.signal('SIGCONT');
-    await Promise.all([binary, ndjson, viaRedis, prom, aa].map((d) => d.proc.stop()).concat(exporters.map((e) => e.stop())));
+    await Promise.all(
+      [binary, ndjson, viaRedis, prom, aa, recorderOnly, emitterOnly]
+        .map((d) => d.proc.stop())
+        .concat(exporters.map((e) => e.stop())),
+    );
     await redis.stop();
     await origin.stop();
     for (const s of sockets) removeSocketDir(s);

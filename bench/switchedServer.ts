@@ -3,7 +3,11 @@
 // the exporter's polls), with one switch. `BENCH_MODE=telemetry`: on is the telemetry the
 // environment configures (EVENTS_*), off is main.ts's composition with EVENTS_TRANSPORT=off.
 // `BENCH_MODE=prom`: on is an in-process prom-client middleware instead, as most services do.
-// `BENCH_MODE=none`: on and off are the same (the A/A check of the method).
+// `BENCH_MODE=none`: on and off are the same (the A/A check of the method). Two more take the
+// telemetry apart: `BENCH_MODE=recorder`, on is the timed response handing each request to a
+// recorder that keeps nothing (its two clock reads and a call); `BENCH_MODE=emitter`, on is the
+// emitter encoding every event into its queue and writing each batch to a sink that takes it and
+// acknowledges it on the next tick (all the downloader does but the socket's write and read).
 //
 // The process switches itself: `POST /bench/alternate?ms=100&sidecars=PID,PID` on the admin port
 // flips on and off every `ms` milliseconds, stopping the sidecars (SIGSTOP) for each off phase and
@@ -14,7 +18,7 @@
 // the same host conditions in both states: an A/A process reads within 1 % run by run, where runs of
 // whole seconds in ABBA order strayed by 10 % on this VM.
 import type { ServerResponse } from 'node:http';
-import { exitWith, loadConfigOrExit } from '@dl/shared';
+import { type EventSink, exitWith, loadConfigOrExit } from '@dl/shared';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import client from 'prom-client';
@@ -26,10 +30,10 @@ import { createProcessSampler } from '../downloader/src/processStats.ts';
 import { Semaphore } from '../downloader/src/semaphore.ts';
 import { withRequestContext } from '../downloader/src/telemetry/accessLog.ts';
 import { TimedResponse } from '../downloader/src/telemetry/requestTiming.ts';
-import { createTelemetry } from '../downloader/src/telemetry/telemetry.ts';
+import { createTelemetry, type Telemetry } from '../downloader/src/telemetry/telemetry.ts';
 import { UpstreamClient } from '../downloader/src/upstream/client.ts';
 
-const MODES = ['telemetry', 'prom', 'none'];
+const MODES = ['telemetry', 'prom', 'none', 'recorder', 'emitter'];
 const mode = process.env.BENCH_MODE ?? 'telemetry';
 if (!MODES.includes(mode)) exitWith('downloader', `BENCH_MODE must be one of ${MODES.join(', ')}, not ${JSON.stringify(mode)}`);
 const config = loadConfigOrExit('downloader', () => loadDownloaderConfig(process.env));
@@ -40,18 +44,49 @@ const telemetry = createTelemetry({
   startedAt,
 });
 let on = false;
+/** Calls the `recorder` mode's recorder took (answered by /bench/settle): each call does this much. */
+let kept = 0;
+
+/** What records while on, by mode: the configured telemetry, or one of the two parts of it. */
+function measuredTelemetry(): Pick<Telemetry, 'recordRequest' | 'recordCache' | 'emit'> | undefined {
+  if (mode === 'telemetry') return telemetry;
+  if (mode === 'recorder') {
+    const keep = () => {
+      kept++;
+    };
+    return { recordRequest: keep, recordCache: keep, emit: keep };
+  }
+  if (mode !== 'emitter') return undefined;
+  const emitting = createTelemetry({
+    config: { ...config, EVENTS_TRANSPORT: 'socket', EVENTS_ENCODING: 'binary' },
+    version: 'bench',
+    startedAt,
+    sink: (events): EventSink => ({
+      ready: true,
+      start: () => events.onConnect(),
+      send: (_bytes, count) => {
+        process.nextTick(() => events.onAck(count));
+        return true;
+      },
+      close: async () => {},
+    }),
+  });
+  emitting.start();
+  return emitting;
+}
+const measuring = measuredTelemetry();
 
 const pools = { pdf: new Semaphore(1, 1), batch: new Semaphore(1, 1) };
 const upstream = new UpstreamClient({
   allowPrivate: config.DOWNLOADER_ALLOW_PRIVATE,
-  emit: (event) => on && telemetry.emit(event),
+  emit: (event) => on && measuring?.emit(event),
 });
 const contentCache = new MemoryCache(config.CACHE_MAX_BYTES, config.CACHE_TTL_S * 1000);
 const app = createApp({
   version: 'bench',
   startedAt,
   upstream,
-  cache: cacheLayer(contentCache, (result, format) => on && telemetry.recordCache(result, format)),
+  cache: cacheLayer(contentCache, (result, format) => on && measuring?.recordCache(result, format)),
 });
 
 function promClientApp(): Hono {
@@ -101,7 +136,7 @@ const fetch = withRequestContext((request: Request, env: unknown) => {
  */
 class SwitchedResponse extends TimedResponse {}
 Object.defineProperty(SwitchedResponse.prototype, 'recorder', {
-  get: () => (on && mode === 'telemetry' ? telemetry.recordRequest : undefined),
+  get: () => (on ? measuring?.recordRequest : undefined),
 });
 
 /** What one state has cost since the alternation began. */
@@ -147,7 +182,7 @@ admin.post('/bench/settle', (c) => {
   switchTo(false);
   for (const pid of sidecars) process.kill(pid, 'SIGCONT');
   sidecars = [];
-  return c.json(phases);
+  return c.json({ ...phases, recorded: kept });
 });
 admin.route(
   '/',

@@ -1,6 +1,6 @@
 // The global `performance` is a lazy getter on globalThis: every read calls it. The module's binding does not.
 import { performance } from 'node:perf_hooks';
-import { BINARY_ENCODING, type CacheEvent, type EventInput } from '@dl/shared';
+import { BINARY_ENCODING, type CacheEvent, type EventInput, type EventSink, type SinkEvents } from '@dl/shared';
 import type { DownloaderConfig } from '../config.ts';
 import { type EmitterLedger, emptyLedger, TelemetryEmitter } from './emitter.ts';
 import { RedisStreamSink } from './redisStreamSink.ts';
@@ -61,6 +61,8 @@ export interface TelemetryOptions {
   version: string;
   startedAt: number;
   log?: (message: string) => void;
+  /** A transport to write to instead of the configured one (the overhead benchmark's null sink). */
+  sink?: (events: SinkEvents) => EventSink;
 }
 
 export function createTelemetry(options: TelemetryOptions): Telemetry {
@@ -81,12 +83,13 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     // The Redis stream carries NDJSON: an entry has no connection to hold a dictionary.
     encoding: !redisUrl && config.EVENTS_ENCODING === 'binary' ? BINARY_ENCODING : 'ndjson',
     sink: (events) =>
-      redisUrl
+      options.sink?.(events) ??
+      (redisUrl
         ? new RedisStreamSink(
             { url: redisUrl, stream: config.EVENTS_STREAM, maxLength: config.EVENTS_STREAM_MAXLEN, log: options.log },
             events,
           )
-        : new SocketSink({ path: config.EVENTS_SOCKET, log: options.log }, events),
+        : new SocketSink({ path: config.EVENTS_SOCKET, log: options.log }, events)),
     hello: () => ({
       kind: 'hello',
       ts: Date.now(),
